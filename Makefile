@@ -11,7 +11,11 @@ BUILD   ?= build
 CSTD     = -std=c11
 WARN     = -Wall -Wextra -Werror
 OPT     ?= -O2 -g
-CPPFLAGS = -Iinclude -Isrc -D_GNU_SOURCE
+CPPFLAGS = -Iinclude -Isrc -Itests -D_GNU_SOURCE $(CHECKFLAGS)
+CHECKS  ?= 1
+ifeq ($(CHECKS),1)
+CHECKFLAGS = -DTS_CONN_CHECK
+endif
 CFLAGS  += $(CSTD) $(WARN) $(OPT) $(EXTRA_CFLAGS)
 LDLIBS  += -lpthread
 

@@ -127,6 +127,7 @@ enum ts_cause {
     TS_CAUSE_TW_OVERFLOW,    /* tcp_max_tw_buckets reached */
     TS_CAUSE_ORPHAN_LIMIT,   /* tcp_max_orphans reached */
     TS_CAUSE_LISTEN_CLOSE,   /* listener closed: pending request reset */
+    TS_CAUSE_LISTEN_OVERFLOW,/* accept queue full with tcp_abort_on_overflow=1 */
     TS_CAUSE_MAX
 };
 /* "rcv SYN+ACK", "app close", "timer 2MSL", ... Never NULL. */
@@ -371,6 +372,8 @@ const char *ts_counter_group(size_t i);
 uint64_t ts_stack_counter(const ts_stack *s, size_t i);
 /* Value by name ("TcpExtTW" or "TW"); UINT64_MAX if unknown. */
 uint64_t ts_stack_counter_by_name(const ts_stack *s, const char *name);
+/* Segments dropped for one reason (enum ts_drop_reason). */
+uint64_t ts_stack_drops(const ts_stack *s, int reason);
 
 /* ------------------------------------------------------------ socket calls */
 

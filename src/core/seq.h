@@ -16,6 +16,17 @@ static inline int ts_seq_in(uint32_t x, uint32_t lo, uint32_t hi) { return x - l
 static inline uint32_t ts_seq_max(uint32_t a, uint32_t b) { return ts_seq_gt(a, b) ? a : b; }
 static inline uint32_t ts_seq_min(uint32_t a, uint32_t b) { return ts_seq_lt(a, b) ? a : b; }
 
+/* Linux's tcp_in_window: the segment [seq, end) touches the window
+ * [s_win, e_win), a zero-length segment at the right edge included. */
+static inline int ts_in_window(uint32_t seq, uint32_t end, uint32_t s_win, uint32_t e_win)
+{
+    if (seq == s_win)
+        return 1;
+    if (ts_seq_gt(end, s_win) && ts_seq_lt(seq, e_win))
+        return 1;
+    return seq == e_win && seq == end;
+}
+
 #define TS_NEVER UINT64_MAX
 
 /* a + b, saturating at TS_NEVER. */

@@ -1,0 +1,401 @@
+/*
+ * internal.h — the core's private structures.
+ *
+ * Three kinds of object share a first member, ts_skc (as Linux's
+ * sock_common): the full connection (ts_conn: listeners and every state
+ * that carries data), the SYN_RECEIVED request minisocket (ts_req) and the
+ * TIME_WAIT minisocket (ts_tw, which also holds an orphan in FIN_WAIT_2).
+ * One hash of the 4-tuple finds all three; one timer heap orders them; one
+ * output FIFO lists those with something to send.
+ *
+ * Invariants (checked by ts_conn_check() after every event in check builds):
+ *   - skc->heap_idx != 0  <=>  skc->deadline != TS_NEVER, and the heap is ordered
+ *     by (deadline, heap_seq);
+ *   - a full connection's deadline is the minimum of its three timer slots;
+ *   - snd_una <= snd_nxt <= snd_una + bytes in the send queue (+ SYN, FIN);
+ *   - only ts_set_state() writes skc->state.
+ */
+#ifndef TS_INTERNAL_H
+#define TS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tcpstate.h"
+#include "seq.h"
+#include "wire.h"
+#include "counters.h"
+
+enum ts_kind { TS_K_FULL = 1, TS_K_REQ = 2, TS_K_TW = 3 };
+
+typedef struct ts_skc {
+    ts_tuple tuple;
+    uint8_t state;        /* enum ts_state; written only by ts_set_state */
+    uint8_t kind;         /* enum ts_kind */
+    uint8_t hashed;       /* in the 4-tuple hash */
+    uint8_t out_queued;   /* on the output FIFO */
+    uint32_t conn_id;
+    struct ts_skc *hnext; /* 4-tuple hash chain */
+    struct ts_skc *out_next;
+    uint32_t heap_idx;    /* 1-based position in the timer heap, 0: absent */
+    uint64_t deadline;    /* heap key; TS_NEVER: absent */
+    uint64_t heap_seq;    /* insertion order: ties fire in a fixed order */
+} ts_skc;
+
+/* --- byte queue: chunks allocated while they hold data ------------------- */
+
+typedef struct ts_chunk {
+    struct ts_chunk *next;
+    uint32_t cap, start, end; /* bytes [start, end) valid */
+    uint8_t data[];
+} ts_chunk;
+
+typedef struct ts_bq {
+    ts_chunk *head, *tail;
+    uint32_t len;
+} ts_bq;
+
+/* --- the send timer slot: a tagged union of what is being retransmitted -- */
+enum ts_send_timer {
+    TS_ST_NONE = 0,
+    TS_ST_SYN,       /* SYN_SENT: SYN retransmission */
+    TS_ST_RTO,       /* data, SYN-ACK of a full SYN_RECEIVED, or FIN */
+    TS_ST_PROBE      /* zero-window probe */
+};
+
+/* --- the lifecycle slot ------------------------------------------------- */
+enum ts_life_timer {
+    TS_LT_NONE = 0,
+    TS_LT_KEEPALIVE,
+    TS_LT_FIN_WAIT2, /* orphan FIN_WAIT_2 (full socket, before it becomes a tw) */
+    TS_LT_LINGER_CLOSE
+};
+
+/* Which errno the call table reports after the connection ended. */
+typedef struct ts_conn ts_conn;
+typedef struct ts_req ts_req;
+
+struct ts_conn {
+    ts_skc c;
+    ts_sock handle;          /* {0,0} when orphaned */
+    ts_conn *listener;       /* for a child on the accept queue */
+    ts_conn *acc_next;       /* accept queue link (child) */
+    /* listener fields */
+    ts_conn *acc_head, *acc_tail;
+    ts_conn *lnext;          /* listener hash chain */
+    ts_req *req_head;        /* pending requests */
+    uint32_t acc_len;        /* established children waiting for accept */
+    uint32_t req_count;      /* request minisockets pending */
+    int backlog;
+
+    uint32_t flags;          /* TS_CF_* */
+    uint8_t connect_state;   /* TS_CS_* for ts_connect's answers */
+    uint8_t rcv_wscale, snd_wscale;
+    uint8_t send_timer;      /* enum ts_send_timer */
+    uint8_t life_timer;      /* enum ts_life_timer */
+    uint8_t retransmits;     /* icsk_retransmits */
+    uint8_t backoff;         /* icsk_backoff */
+    uint8_t probes_out;      /* keepalive / zero-window probes unanswered */
+    uint8_t dupacks;
+    uint8_t quickack;        /* ACKs to send at once (Linux quick-ack mode) */
+    uint8_t pingpong;
+    uint8_t port_kind;       /* TS_PK_*: how the local port is held */
+    uint8_t lrcvtime_set;    /* data was received once (Linux: icsk_ack.ato != 0) */
+    int err;                 /* pending SO_ERROR (negative ts_err) */
+    int end_err;             /* why the connection ended: calls report it */
+    int err_soft;
+
+    /* send sequence space (RFC 9293 §3.3.1) */
+    uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+    uint32_t max_window;
+    uint16_t mss;            /* payload bytes per segment (options excluded) */
+    uint16_t peer_mss;
+    uint32_t cwnd, ssthresh; /* bytes */
+    /* receive sequence space */
+    uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup;
+    /* timestamps (RFC 7323) */
+    uint32_t ts_recent, ts_off;
+    uint64_t ts_recent_stamp;
+    /* RTT (RFC 6298, Linux's estimator in µs) */
+    uint32_t srtt_us;        /* 8 x smoothed RTT, 0: no sample yet */
+    uint32_t mdev_us, mdev_max_us, rttvar_us, rto_us;
+    uint32_t rtt_seq;        /* Karn: the sequence being timed */
+    uint64_t rtt_time;       /* when it was sent, TS_NEVER: nothing timed */
+    uint64_t retrans_stamp;  /* first SYN (SYN_SENT) or first retransmission */
+    uint64_t rcv_tstamp;     /* last segment received (keepalive idle) */
+    uint64_t lsndtime;       /* last data sent */
+    uint64_t last_oow_ack;   /* RFC 5961 / out-of-window ACK rate limit */
+    uint64_t lrcvtime;       /* last data received (delayed ACK) */
+
+    /* the three timer slots */
+    uint64_t t_send, t_delack, t_life;
+
+    /* buffers */
+    ts_bq sndq;              /* bytes from snd_una on */
+    ts_bq rcvq;              /* in-order bytes not yet read */
+    uint32_t sndbuf, rcvbuf;
+
+    /* socket options */
+    int keepidle, keepintvl, keepcnt;  /* seconds, count; 0: sysctl */
+    int syncnt;              /* 0: sysctl */
+    int user_timeout_ms;
+    int linger2;             /* TCP_LINGER2 seconds; 0: tcp_fin_timeout; <0: none */
+    int linger_onoff, linger_secs;
+};
+
+/* ts_conn.flags */
+enum {
+    TS_CF_BOUND = 1u << 0,      /* local address chosen */
+    TS_CF_PORT_EXPLICIT = 1u << 1,
+    TS_CF_ORPHAN = 1u << 2,     /* the application closed it */
+    TS_CF_SHUT_RD = 1u << 3,
+    TS_CF_SHUT_WR = 1u << 4,    /* app wants a FIN after the queued data */
+    TS_CF_FIN_SENT = 1u << 5,   /* our FIN has a sequence number (snd_max includes it) */
+    TS_CF_FIN_RCVD = 1u << 6,
+    TS_CF_NEED_ACK = 1u << 7,   /* send an ACK now */
+    TS_CF_NEED_RST = 1u << 8,   /* send RST and close */
+    TS_CF_NEED_SYN = 1u << 9,   /* (re)send SYN or SYN-ACK */
+    TS_CF_TS_OK = 1u << 10,
+    TS_CF_SACK_OK = 1u << 11,
+    TS_CF_WS_OK = 1u << 12,
+    TS_CF_KEEPALIVE = 1u << 13,
+    TS_CF_REUSEADDR = 1u << 14,
+    TS_CF_NODELAY = 1u << 15,
+    TS_CF_PASSIVE = 1u << 16,   /* born from a listener */
+    TS_CF_ACCEPTED = 1u << 17,  /* handed out by ts_accept */
+    TS_CF_RST_REPORTED = 1u << 18,
+    TS_CF_NEED_PROBE = 1u << 19,/* keepalive probe / window probe */
+    TS_CF_RETRANS = 1u << 20,   /* resend from snd_una (go-back-N after RTO) */
+    TS_CF_SIMOPEN = 1u << 21,   /* SYN_RECEIVED through simultaneous open */
+    TS_CF_WAS_LISTEN = 1u << 22 /* SYN_SENT entered from LISTEN */
+};
+
+/* ts_conn.connect_state: Linux's answers to a repeated connect() */
+enum { TS_CS_NONE = 0, TS_CS_CONNECTING, TS_CS_JUST_DONE, TS_CS_CONNECTED, TS_CS_FAILED, TS_CS_FAILED_REPORTED };
+
+/* The SYN_RECEIVED request minisocket (Linux's request_sock). */
+struct ts_req {
+    ts_skc c;
+    ts_conn *listener;
+    ts_req *lnext;           /* the listener's list of requests */
+    uint32_t iss, irs;
+    uint32_t ts_recent, ts_off;
+    uint16_t peer_mss;
+    uint16_t peer_win;
+    uint8_t snd_wscale, rcv_wscale;
+    uint8_t opts;            /* TS_CF_TS_OK | SACK | WS bits, shifted: see reqsk.c */
+    uint8_t num_timeout;     /* SYN-ACKs retransmitted */
+    uint8_t need_synack;
+    uint8_t need_rst;        /* RST to an ACK with a bad ack (reqsk.c) */
+    uint32_t rst_seq;
+    uint64_t t_synack;
+    uint64_t synack_time;    /* first SYN-ACK, for the RTT sample */
+    uint64_t last_dup;       /* duplicate-SYN rate limit */
+};
+
+/* The TIME_WAIT minisocket (Linux's inet_timewait_sock + tcp_timewait_sock).
+ * state is TS_TIME_WAIT, or TS_FIN_WAIT2 for an orphan waiting for the FIN. */
+typedef struct ts_tw {
+    ts_skc c;
+    uint32_t snd_nxt, rcv_nxt;
+    uint32_t ts_recent, ts_off;
+    uint32_t ts_recent_stamp_ms;
+    uint64_t last_oow_ack;
+    uint64_t t_tw;
+    uint16_t rcv_win;        /* window field to advertise */
+    uint8_t ts_ok;
+    uint8_t reply;           /* TS_TWR_*: what to send */
+    uint8_t rcv_wscale;
+    uint32_t rst_seq;
+} ts_tw;
+
+enum { TS_TWR_NONE = 0, TS_TWR_ACK = 1, TS_TWR_RST = 2 };
+
+/* Stateless replies (RST to no socket, RST from a listener): a small ring. */
+#define TS_CTL_RING 64
+typedef struct ts_ctl {
+    ts_seg seg;
+    uint32_t conn_id;
+} ts_ctl;
+
+/* Queued hook deliveries. */
+enum { TS_EV_TRANSITION = 1, TS_EV_SEGMENT, TS_EV_READY };
+typedef struct ts_event {
+    int type;
+    union {
+        ts_transition_ev tr;
+        ts_segment_ev seg;
+        struct { ts_sock sock; unsigned events; } ready;
+    } u;
+} ts_event;
+
+typedef struct ts_slot {
+    ts_conn *conn;   /* NULL: free */
+    uint32_t gen;
+    uint32_t next_free;
+    unsigned last_events; /* readiness last reported */
+} ts_slot;
+
+typedef struct ts_port {
+    struct ts_port *next;
+    uint16_t port;
+    uint32_t n_listen, n_conn, n_noreuse, n_tw, n_auto;
+} ts_port;
+
+struct ts_stack {
+    ts_config cfg;
+    ts_hooks hooks;
+    void *user;
+    uint64_t now;
+    size_t mem_live;
+    uint32_t addrs[16];
+    int naddrs;
+    uint32_t next_conn_id;
+    int in_hook;
+
+    /* handles */
+    ts_slot *slots;
+    uint32_t nslots, free_slot;
+
+    /* 4-tuple hash of every kind; listeners in their own hash by port */
+    ts_skc **hash;
+    uint32_t hash_mask, hash_count;
+    ts_conn *lhash[256]; /* listeners by port, chained through lnext */
+    ts_port **phash;     /* bound ports */
+    uint32_t phash_mask;
+
+    /* timer heap */
+    ts_skc **heap;
+    uint32_t heap_len, heap_cap;
+    uint64_t heap_seq;
+
+    /* output */
+    ts_skc *out_head, *out_tail;
+    ts_ctl ctl[TS_CTL_RING];
+    uint32_t ctl_head, ctl_len;
+
+    /* events */
+    ts_event *ev;
+    uint32_t ev_len, ev_cap;
+
+    /* counts */
+    uint32_t n_orphans, n_tw, n_conns;
+    uint32_t forced_isn;     /* TIME_WAIT reopen: ISN = old snd_nxt + 65537 */
+    int forced_isn_set;
+    uint32_t port_rover;
+    uint64_t mib[TS_MIB_MAX];
+    uint64_t drops[TS_DROP_MAX];
+};
+
+/* ---- stack.c: memory, handles, hash, heap, output fifo, events ------- */
+void *ts_alloc(ts_stack *s, size_t n);
+void ts_dealloc(ts_stack *s, void *p, size_t n);
+int ts_addr_is_local(const ts_stack *s, uint32_t ip);
+uint32_t ts_new_conn_id(ts_stack *s);
+ts_conn *ts_conn_from_handle(ts_stack *s, ts_sock h);
+int ts_handle_new(ts_stack *s, ts_conn *c);
+void ts_handle_release(ts_stack *s, ts_conn *c);
+void ts_hash_insert(ts_stack *s, ts_skc *k);
+void ts_hash_remove(ts_stack *s, ts_skc *k);
+ts_skc *ts_hash_lookup(ts_stack *s, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+void ts_listen_insert(ts_stack *s, ts_conn *l);
+void ts_listen_remove(ts_stack *s, ts_conn *l);
+ts_conn *ts_listen_lookup(ts_stack *s, uint32_t laddr, uint16_t lport);
+enum { TS_PK_CONN = 0, TS_PK_LISTEN = 1, TS_PK_TW = 2, TS_PK_AUTO = 3 };
+int ts_port_get(ts_stack *s, uint16_t port, int kind, int reuse);
+void ts_port_put(ts_stack *s, uint16_t port, int kind, int reuse);
+ts_port *ts_port_find(ts_stack *s, uint16_t port);
+void ts_heap_update(ts_stack *s, ts_skc *k, uint64_t deadline);
+void ts_out_push(ts_stack *s, ts_skc *k);
+void ts_out_remove(ts_stack *s, ts_skc *k);
+ts_seg *ts_ctl_push(ts_stack *s, uint32_t conn_id);
+void ts_ev_transition(ts_stack *s, ts_skc *k, ts_sock h, int from, int to, int cause);
+void ts_ev_segment(ts_stack *s, int kind, uint32_t conn_id, const ts_seg *seg, int reason);
+void ts_ev_ready(ts_stack *s, ts_sock h, unsigned events);
+void ts_ev_flush(ts_stack *s);
+void ts_log(ts_stack *s, const char *fmt, ...);
+#define TS_MIB_INC(s, m) ((s)->mib[(m)]++)
+
+/* ---- bq.c -------------------------------------------------------------- */
+uint32_t ts_bq_append(ts_stack *s, ts_bq *q, const uint8_t *p, uint32_t n, uint32_t limit);
+uint32_t ts_bq_peek(const ts_bq *q, uint32_t off, uint8_t *out, uint32_t n);
+void ts_bq_consume(ts_stack *s, ts_bq *q, uint32_t n);
+void ts_bq_free(ts_stack *s, ts_bq *q);
+
+/* ---- state.c ----------------------------------------------------------- */
+/* What the caller must do after a transition. */
+enum ts_set_result { TS_SR_OK = 0, TS_SR_CLOSED = 1 };
+int ts_set_state(ts_stack *s, ts_skc *k, int new_state, int cause);
+int ts_transition_allowed(int from, int to, int cause);
+int ts_state_public(int state);
+
+/* ---- conn.c: life of full connections --------------------------------- */
+ts_conn *ts_conn_alloc(ts_stack *s);
+void ts_conn_free(ts_stack *s, ts_conn *c);
+void ts_conn_done(ts_stack *s, ts_conn *c, int err, int cause);
+void ts_conn_detach(ts_stack *s, ts_conn *c);
+void ts_conn_unbind(ts_stack *s, ts_conn *c);
+int ts_conn_bind_port(ts_stack *s, ts_conn *c, uint16_t port, int kind);
+void ts_sync(ts_stack *s, ts_skc *k);
+void ts_conn_check(ts_stack *s, ts_skc *k);
+void ts_conn_init_rtt(ts_stack *s, ts_conn *c);
+void ts_rtt_sample(ts_stack *s, ts_conn *c, uint64_t m_us);
+int ts_oow_rate_limited(ts_stack *s, uint64_t *last, int mib);
+uint32_t ts_initial_window(const ts_stack *s, uint16_t mss);
+uint8_t ts_initial_wscale(const ts_stack *s);
+void ts_conn_set_mss(ts_stack *s, ts_conn *c, uint16_t peer_mss);
+uint32_t ts_now_ms_ts(const ts_stack *s, uint32_t off);
+uint32_t ts_conn_user_timeout_us(const ts_conn *c);
+unsigned ts_conn_poll(ts_stack *s, ts_conn *c);
+void ts_conn_orphan_account(ts_stack *s, ts_conn *c, int delta);
+
+/* ---- output.c ---------------------------------------------------------- */
+size_t ts_output_conn(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap);
+size_t ts_output_req(ts_stack *s, ts_req *r, uint8_t *buf, size_t cap);
+size_t ts_output_tw(ts_stack *s, ts_tw *tw, uint8_t *buf, size_t cap);
+int ts_conn_has_output(const ts_stack *s, const ts_conn *c);
+uint16_t ts_conn_rcv_win_field(ts_stack *s, ts_conn *c);
+void ts_send_rst_for(ts_stack *s, const ts_seg *in, uint32_t conn_id);
+void ts_send_ack_now(ts_stack *s, ts_conn *c);
+void ts_conn_send_rst(ts_stack *s, ts_conn *c);
+void ts_rearm_rto(ts_stack *s, ts_conn *c);
+void ts_schedule_delack(ts_stack *s, ts_conn *c);
+
+/* ---- input.c / listen.c / synsent.c / reqsk.c / timewait.c ------------ */
+int ts_input_seg(ts_stack *s, const ts_seg *seg);
+int ts_listen_process(ts_stack *s, ts_conn *l, const ts_seg *seg);
+int ts_synsent_process(ts_stack *s, ts_conn *c, const ts_seg *seg);
+int ts_established_process(ts_stack *s, ts_conn *c, const ts_seg *seg);
+int ts_req_process(ts_stack *s, ts_req *r, const ts_seg *seg);
+void ts_req_expire(ts_stack *s, ts_req *r);
+void ts_req_free(ts_stack *s, ts_req *r, int cause, int to_state);
+ts_conn *ts_req_to_child(ts_stack *s, ts_req *r, const ts_seg *seg);
+ts_req *ts_req_create(ts_stack *s, ts_conn *l, const ts_seg *g);
+void ts_req_send_ack(ts_stack *s, ts_req *r);
+int ts_req_decide(const ts_stack *s, const ts_req *r, const ts_seg *g);
+int ts_listen_decide(const ts_stack *s, const ts_conn *l, const ts_seg *g);
+int ts_tw_decide(const ts_stack *s, const ts_tw *tw, const ts_seg *g);
+int ts_synsent_decide(const ts_stack *s, const ts_conn *c, const ts_seg *g);
+int ts_tw_process(ts_stack *s, ts_tw *tw, const ts_seg *seg);
+void ts_tw_expire(ts_stack *s, ts_tw *tw);
+void ts_tw_free(ts_stack *s, ts_tw *tw);
+int ts_tw_enter(ts_stack *s, ts_conn *c, int state, int cause, uint64_t tmo);
+#define TS_TW_SYN_REOPEN (-2)
+uint64_t ts_fin_time_us(const ts_stack *s, const ts_conn *c);
+void ts_reset_listener_reqs(ts_stack *s, ts_conn *l);
+
+/* ---- timer.c ----------------------------------------------------------- */
+void ts_timer_fire(ts_stack *s, ts_skc *k);
+void ts_conn_rearm(ts_stack *s, ts_conn *c);
+uint64_t ts_model_timeout(uint32_t boundary, uint64_t rto_base_us, uint64_t rto_max_us);
+uint32_t ts_keepalive_time_us(const ts_stack *s, const ts_conn *c);
+void ts_keepalive_reset(ts_stack *s, ts_conn *c);
+
+/* ---- misc -------------------------------------------------------------- */
+#define TS_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define TS_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define TS_RTO_INIT_US 1000000u
+#define TS_MAX_QUICKACKS 16
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * listen.c — decisions of a LISTEN socket (RFC 9293 §3.10.7.2; Linux's
+ * tcp_rcv_state_process LISTEN case and tcp_conn_request).
+ *
+ * ts_listen_decide() reads the listener through a const pointer and returns
+ * a disposition; ts_listen_process() applies it. A SYN that is admitted
+ * creates a request minisocket (reqsk.c), not a full connection.
+ *
+ * Limits (LINUX_BEHAVIOUR.md "LISTEN", "accept queue full"): the accept
+ * queue is full when it holds MORE established children than the backlog
+ * (listen(fd, 0) still admits one); a SYN arriving then is dropped silently
+ * (ListenOverflows, ListenDrops). tcp_max_syn_backlog bounds the pending
+ * requests (TCPReqQFullDrop; SYN cookies are not implemented: the SYN is
+ * dropped, which is what Linux does with tcp_syncookies=0).
+ */
+#include "internal.h"
+
+enum ts_listen_disp {
+    TS_LD_IGNORE_RST = 1, /* a RST to a listener is dropped */
+    TS_LD_SEND_RST,       /* any ACK: <SEQ=SEG.ACK><CTL=RST> */
+    TS_LD_NO_SYN,         /* neither SYN nor ACK nor RST: dropped */
+    TS_LD_QUEUE_FULL,     /* accept queue full: SYN dropped */
+    TS_LD_BACKLOG_FULL,   /* too many requests: SYN dropped */
+    TS_LD_NEW_REQUEST     /* SYN admitted: request + SYN-ACK */
+};
+
+int ts_listen_decide(const ts_stack *s, const ts_conn *l, const ts_seg *g)
+{
+    if (g->flags & TS_TH_RST)
+        return TS_LD_IGNORE_RST;
+    if (g->flags & TS_TH_ACK)
+        return TS_LD_SEND_RST;
+    if (!(g->flags & TS_TH_SYN) || (g->flags & TS_TH_FIN))
+        return TS_LD_NO_SYN;
+    if (l->acc_len > (uint32_t)l->backlog)
+        return TS_LD_QUEUE_FULL;
+    if (l->req_count >= (uint32_t)s->cfg.tcp_max_syn_backlog)
+        return TS_LD_BACKLOG_FULL;
+    return TS_LD_NEW_REQUEST;
+}
+
+int ts_listen_process(ts_stack *s, ts_conn *l, const ts_seg *g)
+{
+    switch (ts_listen_decide(s, l, g)) {
+    case TS_LD_IGNORE_RST:
+        return TS_DROP_INVALID_STATE;
+    case TS_LD_SEND_RST:
+        ts_send_rst_for(s, g, l->c.conn_id);
+        return TS_DROP_INVALID_STATE;
+    case TS_LD_NO_SYN:
+        return TS_DROP_TCP_FLAGS;
+    case TS_LD_QUEUE_FULL:
+        TS_MIB_INC(s, TS_MIB_ListenOverflows);
+        TS_MIB_INC(s, TS_MIB_ListenDrops);
+        return TS_DROP_LISTEN_OVERFLOW;
+    case TS_LD_BACKLOG_FULL:
+        TS_MIB_INC(s, TS_MIB_TCPReqQFullDrop);
+        TS_MIB_INC(s, TS_MIB_ListenDrops);
+        return TS_DROP_SYN_BACKLOG;
+    case TS_LD_NEW_REQUEST:
+    default:
+        break;
+    }
+    if (!ts_req_create(s, l, g)) {
+        TS_MIB_INC(s, TS_MIB_ListenDrops);
+        return TS_DROP_NOMEM;
+    }
+    return 0;
+}
+
+/* Closing a listener resets every pending request and every child not yet
+ * accepted (Linux inet_csk_listen_stop). */
+void ts_reset_listener_reqs(ts_stack *s, ts_conn *l)
+{
+    while (l->req_head) {
+        ts_req *r = l->req_head;
+        ts_seg *g = ts_ctl_push(s, r->c.conn_id);
+        if (g) {
+            memset(g, 0, sizeof *g);
+            g->src_ip = r->c.tuple.local.ip;
+            g->src_port = r->c.tuple.local.port;
+            g->dst_ip = r->c.tuple.remote.ip;
+            g->dst_port = r->c.tuple.remote.port;
+            g->flags = TS_TH_RST | TS_TH_ACK;
+            g->seq = r->iss + 1;
+            g->ack = r->irs + 1;
+        }
+        ts_req_free(s, r, TS_CAUSE_LISTEN_CLOSE, TS_CLOSE);
+    }
+    while (l->acc_head) {
+        ts_conn *c = l->acc_head;
+        ts_conn_send_rst(s, c);
+        ts_conn_done(s, c, TS_ECONNRESET, TS_CAUSE_APP_ABORT);
+    }
+}

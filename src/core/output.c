@@ -1,0 +1,474 @@
+/*
+ * output.c — building and sending segments.
+ *
+ * ts_stack_output() is the only place a segment leaves: it first drains the
+ * stateless-reply ring (RSTs to no socket, active resets, replies of
+ * objects that are already gone), then the output FIFO, one segment per
+ * call. A connection's send state (snd_nxt, snd_max, timers, ACK state) is
+ * committed only once its segment is in the caller's buffer.
+ *
+ * What a full connection sends next, in order: SYN or SYN-ACK; data and FIN
+ * within min(send window, cwnd) with Nagle (RFC 9293 §3.7.4, Linux's
+ * tcp_nagle_test); a zero-window or keepalive probe; a pure ACK.
+ *
+ * Options are written in Linux's order (wire.c); timestamps (RFC 7323) use a
+ * millisecond clock plus a per-connection offset, as Linux's tcp_time_stamp.
+ */
+#include "internal.h"
+
+/* Our MSS option: MTU minus 40 (Linux's tcp_advertise_mss). */
+static uint16_t our_mss(const ts_stack *s) { return (uint16_t)(s->cfg.mtu - 40); }
+
+/* Linux's tcp_select_initial_window: 65535 rounded down to a multiple of
+ * the MSS (64240 for 1460), scale from tcp_rmem[2] (10 for 32 MiB). */
+uint32_t ts_initial_window(const ts_stack *s, uint16_t mss)
+{
+    uint32_t space = TS_MIN((uint32_t)s->cfg.tcp_rmem[1] / 2, 65535u);
+    if (space > mss)
+        space -= space % mss;
+    return space;
+}
+
+uint8_t ts_initial_wscale(const ts_stack *s)
+{
+    uint32_t space = TS_MAX((uint32_t)s->cfg.tcp_rmem[2], 212992u);
+    int lg = 0;
+    if (!s->cfg.tcp_window_scaling)
+        return 0;
+    while ((space >> lg) > 1)
+        lg++;
+    lg -= 15;
+    return (uint8_t)(lg < 0 ? 0 : lg > 14 ? 14 : lg);
+}
+
+static void seg_from_tuple(ts_seg *g, const ts_tuple *t)
+{
+    memset(g, 0, sizeof *g);
+    g->src_ip = t->local.ip;
+    g->src_port = t->local.port;
+    g->dst_ip = t->remote.ip;
+    g->dst_port = t->remote.port;
+}
+
+/* The receive window: free buffer space, never shrinking the right edge
+ * already advertised (RFC 9293 §3.8.6.2.2, Linux's tcp_select_window). */
+uint16_t ts_conn_rcv_win_field(ts_stack *s, ts_conn *c)
+{
+    uint32_t free_space = c->rcvbuf > c->rcvq.len ? c->rcvbuf - c->rcvq.len : 0;
+    uint32_t cur = c->rcv_wup + c->rcv_wnd - c->rcv_nxt; /* what is still promised */
+    uint32_t win = TS_MIN(free_space / 2, 65535u << c->rcv_wscale);
+    (void)s;
+    if ((int32_t)cur < 0)
+        cur = 0;
+    if (win < cur)
+        win = cur; /* never shrink */
+    win = (win >> c->rcv_wscale) << c->rcv_wscale;
+    c->rcv_wnd = win;
+    c->rcv_wup = c->rcv_nxt;
+    return (uint16_t)TS_MIN(win >> c->rcv_wscale, 65535u);
+}
+
+static void add_ts(ts_stack *s, ts_seg *g, uint32_t off, uint32_t ecr)
+{
+    g->opt_present |= TS_OPT_TS;
+    g->tsval = ts_now_ms_ts(s, off);
+    g->tsecr = ecr;
+}
+
+/* Fills the common part of a segment from a connection. */
+static void conn_seg(ts_stack *s, ts_conn *c, ts_seg *g, uint8_t flags, uint32_t seq)
+{
+    seg_from_tuple(g, &c->c.tuple);
+    g->flags = flags;
+    g->seq = seq;
+    if (flags & TS_TH_ACK)
+        g->ack = c->rcv_nxt;
+    if (c->flags & TS_CF_TS_OK)
+        add_ts(s, g, c->ts_off, c->ts_recent);
+}
+
+static size_t emit(ts_stack *s, uint32_t conn_id, const ts_seg *g, uint8_t *buf, size_t cap)
+{
+    size_t n = ts_wire_build(g, buf, cap);
+    if (n) {
+        TS_MIB_INC(s, TS_MIB_OutSegs);
+        if (g->flags & TS_TH_RST)
+            TS_MIB_INC(s, TS_MIB_OutRsts);
+        ts_ev_segment(s, TS_SEG_TX, conn_id, g, 0);
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------- SYN */
+
+static size_t out_syn(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
+{
+    ts_seg g;
+    int synack = c->c.state == TS_SYN_RECV;
+    size_t n;
+    conn_seg(s, c, &g, synack ? (TS_TH_SYN | TS_TH_ACK) : TS_TH_SYN, c->iss);
+    g.opt_present |= TS_OPT_MSS;
+    g.mss = our_mss(s);
+    g.win = (uint16_t)ts_initial_window(s, g.mss);
+    if (!synack) {
+        if (s->cfg.tcp_sack)
+            g.opt_present |= TS_OPT_SACKOK;
+        if (s->cfg.tcp_timestamps)
+            add_ts(s, &g, c->ts_off, 0);
+        if (s->cfg.tcp_window_scaling) {
+            g.opt_present |= TS_OPT_WSCALE;
+            g.wscale = c->rcv_wscale;
+        }
+    } else {
+        if (c->flags & TS_CF_SACK_OK)
+            g.opt_present |= TS_OPT_SACKOK;
+        if (c->flags & TS_CF_WS_OK) {
+            g.opt_present |= TS_OPT_WSCALE;
+            g.wscale = c->rcv_wscale;
+        }
+    }
+    n = emit(s, c->c.conn_id, &g, buf, cap);
+    if (!n)
+        return 0;
+    if (c->retransmits || ts_seq_gt(c->snd_max, c->iss)) {
+        TS_MIB_INC(s, TS_MIB_RetransSegs);
+        s->mib[TS_MIB_OutSegs]--;
+    }
+    c->flags &= ~(TS_CF_NEED_SYN | TS_CF_NEED_ACK);
+    c->snd_nxt = c->iss + 1;
+    if (ts_seq_lt(c->snd_max, c->snd_nxt))
+        c->snd_max = c->snd_nxt;
+    if (c->rtt_time == TS_NEVER && !c->retransmits) {
+        c->rtt_time = s->now;
+        c->rtt_seq = c->iss;
+    }
+    if (c->c.state == TS_SYN_RECV) {
+        c->t_delack = TS_NEVER;
+        if (c->t_send == TS_NEVER) {
+            c->send_timer = TS_ST_RTO;
+            c->t_send = ts_time_add(s->now, c->rto_us);
+        }
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------- data */
+
+static uint32_t unsent_bytes(const ts_conn *c)
+{
+    uint32_t sent = c->snd_nxt - c->snd_una;
+    if (c->flags & TS_CF_FIN_SENT && c->snd_nxt == c->snd_max)
+        sent--; /* the FIN's sequence number is not a byte */
+    return c->sndq.len > sent ? c->sndq.len - sent : 0;
+}
+
+static uint32_t usable_window(const ts_conn *c)
+{
+    uint32_t wnd = TS_MIN(c->snd_wnd, c->cwnd);
+    uint32_t inflight = c->snd_nxt - c->snd_una;
+    return wnd > inflight ? wnd - inflight : 0;
+}
+
+/* May a FIN go now? All data is sent (or goes in this segment). */
+static int fin_due(const ts_conn *c)
+{
+    if (!(c->flags & TS_CF_SHUT_WR))
+        return 0;
+    if (c->c.state != TS_FIN_WAIT1 && c->c.state != TS_LAST_ACK && c->c.state != TS_CLOSING)
+        return 0;
+    /* FIN not yet sent, or being retransmitted (snd_nxt rewound) */
+    return !(c->flags & TS_CF_FIN_SENT) || ts_seq_lt(c->snd_nxt, c->snd_max);
+}
+
+/* How many data bytes the next segment carries (0: none now). */
+static uint32_t data_to_send(const ts_conn *c)
+{
+    uint32_t unsent = unsent_bytes(c), wnd = usable_window(c), n;
+    if (!unsent)
+        return 0;
+    n = TS_MIN(unsent, (uint32_t)c->mss);
+    if (n > wnd)
+        return 0; /* wait for the window (a zero window arms the probe timer) */
+    /* Nagle: a small segment waits while data is in flight */
+    if (n < c->mss && c->snd_nxt != c->snd_una && !(c->flags & TS_CF_NODELAY) &&
+        !((c->flags & TS_CF_SHUT_WR) && n == unsent))
+        return 0;
+    return n;
+}
+
+int ts_conn_has_output(const ts_stack *s, const ts_conn *c)
+{
+    int st = c->c.state;
+    (void)s;
+    if (st == TS_CLOSE || st == TS_LISTEN)
+        return 0;
+    /* mirrors ts_output_conn's order exactly: what this says, that sends */
+    if (c->flags & TS_CF_NEED_SYN)
+        return 1;
+    if (st == TS_SYN_SENT)
+        return 0;
+    if (data_to_send(c) || (fin_due(c) && unsent_bytes(c) == 0))
+        return 1;
+    return (c->flags & (TS_CF_NEED_ACK | TS_CF_NEED_PROBE)) != 0;
+}
+
+static void after_ack_sent(ts_stack *s, ts_conn *c)
+{
+    (void)s;
+    c->flags &= ~TS_CF_NEED_ACK;
+    c->t_delack = TS_NEVER;
+}
+
+void ts_rearm_rto(ts_stack *s, ts_conn *c)
+{
+    uint64_t rto = (uint64_t)c->rto_us;
+    c->send_timer = TS_ST_RTO;
+    c->t_send = ts_time_add(s->now, rto);
+}
+
+static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
+{
+    uint8_t payload[65536];
+    uint32_t n = data_to_send(c), off = c->snd_nxt - c->snd_una;
+    int retrans = ts_seq_lt(c->snd_nxt, c->snd_max);
+    int fin = 0;
+    ts_seg g;
+    size_t len;
+
+    if (n > sizeof payload)
+        n = sizeof payload;
+    if (fin_due(c) && unsent_bytes(c) == n)
+        fin = 1;
+    conn_seg(s, c, &g, TS_TH_ACK | (fin ? TS_TH_FIN : 0), c->snd_nxt);
+    if (n) {
+        ts_bq_peek(&c->sndq, off, payload, n);
+        g.data = payload;
+        g.len = n;
+        if (unsent_bytes(c) == n)
+            g.flags |= TS_TH_PSH;
+    }
+    g.win = ts_conn_rcv_win_field(s, c);
+    len = emit(s, c->c.conn_id, &g, buf, cap);
+    if (!len)
+        return 0;
+    if (retrans) {
+        TS_MIB_INC(s, TS_MIB_RetransSegs);
+        s->mib[TS_MIB_OutSegs]--;
+    }
+    c->snd_nxt += n + (uint32_t)fin;
+    if (fin)
+        c->flags |= TS_CF_FIN_SENT;
+    if (ts_seq_gt(c->snd_nxt, c->snd_max))
+        c->snd_max = c->snd_nxt;
+    if (!retrans && c->rtt_time == TS_NEVER) {
+        c->rtt_time = s->now; /* Karn: time only new data */
+        c->rtt_seq = c->snd_nxt;
+    }
+    if (n)
+        c->lsndtime = s->now;
+    if (c->send_timer != TS_ST_RTO || c->t_send == TS_NEVER)
+        ts_rearm_rto(s, c);
+    after_ack_sent(s, c);
+    return len;
+}
+
+/* Keepalive and zero-window probes: seq = snd_una - 1, no data (Linux's
+ * tcp_xmit_probe_skb): the peer must answer with an ACK. */
+static size_t out_probe(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
+{
+    ts_seg g;
+    size_t n;
+    conn_seg(s, c, &g, TS_TH_ACK, c->snd_una - 1);
+    g.win = ts_conn_rcv_win_field(s, c);
+    n = emit(s, c->c.conn_id, &g, buf, cap);
+    if (n)
+        c->flags &= ~TS_CF_NEED_PROBE;
+    return n;
+}
+
+static size_t out_ack(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
+{
+    ts_seg g;
+    size_t n;
+    conn_seg(s, c, &g, TS_TH_ACK, c->snd_nxt);
+    g.win = ts_conn_rcv_win_field(s, c);
+    n = emit(s, c->c.conn_id, &g, buf, cap);
+    if (n)
+        after_ack_sent(s, c);
+    return n;
+}
+
+size_t ts_output_conn(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
+{
+    if (c->flags & TS_CF_NEED_SYN)
+        return out_syn(s, c, buf, cap);
+    if (c->c.state == TS_SYN_SENT)
+        return 0;
+    if (data_to_send(c) || (fin_due(c) && unsent_bytes(c) == 0))
+        return out_data(s, c, buf, cap);
+    if (c->flags & TS_CF_NEED_PROBE)
+        return out_probe(s, c, buf, cap);
+    if (c->flags & TS_CF_NEED_ACK)
+        return out_ack(s, c, buf, cap);
+    return 0;
+}
+
+/* ------------------------------------------------------------- minisockets */
+
+size_t ts_output_req(ts_stack *s, ts_req *r, uint8_t *buf, size_t cap)
+{
+    ts_seg g;
+    size_t n;
+    seg_from_tuple(&g, &r->c.tuple);
+    if (r->need_rst) {
+        /* RST to an ACK with a bad ack number (RFC 9293 §3.10.7.3 via the
+         * listener; LINUX_BEHAVIOUR.md "SYN_RECEIVED": the request survives) */
+        g.flags = TS_TH_RST;
+        g.seq = r->rst_seq;
+        n = emit(s, r->c.conn_id, &g, buf, cap);
+        if (n)
+            r->need_rst = 0;
+        return n;
+    }
+    g.flags = TS_TH_SYN | TS_TH_ACK;
+    g.seq = r->iss;
+    g.ack = r->irs + 1;
+    g.opt_present = TS_OPT_MSS;
+    g.mss = our_mss(s);
+    g.win = (uint16_t)ts_initial_window(s, g.mss);
+    if (r->opts & TS_OPT_SACKOK)
+        g.opt_present |= TS_OPT_SACKOK;
+    if (r->opts & TS_OPT_TS)
+        add_ts(s, &g, r->ts_off, r->ts_recent);
+    if (r->opts & TS_OPT_WSCALE) {
+        g.opt_present |= TS_OPT_WSCALE;
+        g.wscale = r->rcv_wscale;
+    }
+    n = emit(s, r->c.conn_id, &g, buf, cap);
+    if (n) {
+        if (r->num_timeout || r->synack_time != TS_NEVER) {
+            TS_MIB_INC(s, TS_MIB_RetransSegs);
+            s->mib[TS_MIB_OutSegs]--;
+        }
+        if (r->synack_time == TS_NEVER)
+            r->synack_time = s->now;
+        r->need_synack = 0;
+    }
+    return n;
+}
+
+size_t ts_output_tw(ts_stack *s, ts_tw *tw, uint8_t *buf, size_t cap)
+{
+    ts_seg g;
+    size_t n;
+    seg_from_tuple(&g, &tw->c.tuple);
+    if (tw->reply == TS_TWR_RST) {
+        g.flags = TS_TH_RST;
+        g.seq = tw->rst_seq;
+    } else {
+        g.flags = TS_TH_ACK;
+        g.seq = tw->snd_nxt;
+        g.ack = tw->rcv_nxt;
+        g.win = tw->rcv_win;
+        if (tw->ts_ok)
+            add_ts(s, &g, tw->ts_off, tw->ts_recent);
+    }
+    n = emit(s, tw->c.conn_id, &g, buf, cap);
+    if (n)
+        tw->reply = TS_TWR_NONE;
+    return n;
+}
+
+/* ------------------------------------------------------------- resets */
+
+/*
+ * RST for a segment that has no connection (RFC 9293 §3.10.7.1): if it
+ * had ACK, <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+ * <CTL=RST,ACK>, SYN and FIN counting in SEG.LEN. Never for a RST.
+ */
+void ts_send_rst_for(ts_stack *s, const ts_seg *in, uint32_t conn_id)
+{
+    ts_seg *g;
+    if (in->flags & TS_TH_RST)
+        return;
+    g = ts_ctl_push(s, conn_id);
+    if (!g)
+        return;
+    g->src_ip = in->dst_ip;
+    g->src_port = in->dst_port;
+    g->dst_ip = in->src_ip;
+    g->dst_port = in->src_port;
+    if (in->flags & TS_TH_ACK) {
+        g->flags = TS_TH_RST;
+        g->seq = in->ack;
+    } else {
+        g->flags = TS_TH_RST | TS_TH_ACK;
+        g->seq = 0;
+        g->ack = in->seq + in->len + !!(in->flags & TS_TH_SYN) + !!(in->flags & TS_TH_FIN);
+    }
+}
+
+/* Linux's tcp_send_active_reset: RST,ACK at snd_nxt, with timestamps. */
+void ts_conn_send_rst(ts_stack *s, ts_conn *c)
+{
+    ts_seg *g = ts_ctl_push(s, c->c.conn_id);
+    if (!g)
+        return;
+    conn_seg(s, c, g, TS_TH_RST | TS_TH_ACK, c->snd_nxt);
+    g->win = ts_conn_rcv_win_field(s, c);
+}
+
+/* An ACK right now, through the stateless ring (used when the connection
+ * is about to be replaced by a minisocket or freed). */
+void ts_send_ack_now(ts_stack *s, ts_conn *c)
+{
+    ts_seg *g = ts_ctl_push(s, c->c.conn_id);
+    if (!g)
+        return;
+    conn_seg(s, c, g, TS_TH_ACK, c->snd_nxt);
+    g->win = ts_conn_rcv_win_field(s, c);
+    after_ack_sent(s, c);
+}
+
+void ts_schedule_delack(ts_stack *s, ts_conn *c)
+{
+    if (c->t_delack == TS_NEVER)
+        c->t_delack = ts_time_add(s->now, (uint64_t)s->cfg.tcp_delack_min_ms * TS_MS);
+}
+
+/* ------------------------------------------------------------- the pull */
+
+size_t ts_stack_output(ts_stack *s, uint64_t now_us, uint8_t *buf, size_t cap)
+{
+    size_t n = 0;
+    if (!s || !buf || s->in_hook)
+        return 0;
+    if (now_us > s->now)
+        s->now = now_us;
+    if (s->ctl_len) {
+        ts_ctl *c = &s->ctl[s->ctl_head];
+        n = emit(s, c->conn_id, &c->seg, buf, cap);
+        if (n) {
+            s->ctl_head = (s->ctl_head + 1) % TS_CTL_RING;
+            s->ctl_len--;
+        }
+        ts_ev_flush(s);
+        return n;
+    }
+    while (s->out_head && !n) {
+        ts_skc *k = s->out_head;
+        if (k->kind == TS_K_FULL)
+            n = ts_output_conn(s, (ts_conn *)k, buf, cap);
+        else if (k->kind == TS_K_REQ)
+            n = ts_output_req(s, (ts_req *)k, buf, cap);
+        else
+            n = ts_output_tw(s, (ts_tw *)k, buf, cap);
+        if (!n && cap < (size_t)s->cfg.mtu)
+            break; /* buffer too small: nothing lost, try again with more */
+        ts_out_remove(s, k);
+        if (n)
+            ts_sync(s, k); /* re-queues it (at the tail) if it has more */
+    }
+    ts_ev_flush(s);
+    return n;
+}
