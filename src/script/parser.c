@@ -276,6 +276,7 @@ static int parse_flags(parser *p, ts_pkt_spec *k)
 static int parse_seq(parser *p, ts_pkt_spec *k)
 {
     long long a, b, n;
+    const ts_tok *start = peek(p);
     if (peek(p)->type == TK_FLOAT)
         return fail_at(p, peek(p), "syntax error: expected START:END(LEN), got a number with "
                        "a '.': write a blank after the flags' '.'");
@@ -287,7 +288,7 @@ static int parse_seq(parser *p, ts_pkt_spec *k)
         expect_char(p, ')', "')'") < 0)
         return -1;
     if (b != a + n)
-        return fail_at(p, peek(p), "inconsistent TCP sequence numbers and payload size: "
+        return fail_at(p, start, "inconsistent TCP sequence numbers and payload size: "
                        "%lld + %lld != %lld", a, n, b);
     k->seq = (uint32_t)a;
     k->end = (uint32_t)b;
@@ -373,7 +374,7 @@ static int parse_tcp_option(parser *p, ts_tcpopt *o)
 
 static int parse_tcp_options(parser *p, ts_pkt_spec *k)
 {
-    next(p); /* '<' */
+    const ts_tok *open = next(p); /* '<' */
     if (peek(p)->type == TK_ELLIPSIS) {
         next(p);
         k->opt_any = 1;
@@ -397,7 +398,7 @@ static int parse_tcp_options(parser *p, ts_pkt_spec *k)
     }
     next(p);
     if (k->optlen % 4)
-        return fail_at(p, peek(p), "TCP options take %d bytes, not a multiple of 4: pad "
+        return fail_at(p, open, "TCP options take %d bytes, not a multiple of 4: pad "
                        "with nop or eol", k->optlen);
     return 0;
 }
