@@ -171,6 +171,8 @@ int ts_cli_script(int argc, char **argv)
             return 0;
         }
     int rc = parse_args(&c, argc, argv);
+    if (c.json)
+        c.o.log = stderr; /* keep stdout JSON Lines only */
     if (rc == 0 && c.nfiles == 0) {
         usage(stderr);
         rc = -1;

@@ -870,6 +870,8 @@ static int parse_event(parser *p, ts_event *e)
     }
     if (r < 0)
         return -1;
+    if (e->kind == TS_EV_CALL && e->call->blocking)
+        from += 2; /* the text starts at the call's name, after "...E" */
     e->text = span_text(p, from, p->i);
     int outbound = e->kind == TS_EV_PACKET && e->pkt->dir == '>';
     ts_tok at = { 0 };

@@ -285,43 +285,56 @@ static int opt_long(const char *v, long lo, long hi, long *out)
     return 0;
 }
 
+/* One --name[=value] of the script. 0, or -1 for a bad value; 1 when the
+ * option is unknown. */
+static int apply_opt(run_state *st, const ts_script_opt *o)
+{
+    const char *n = o->name;
+    long v = 0;
+    if (strcmp(n, "strict_segments") == 0)
+        st->strict_segments = 1;
+    else if (strcmp(n, "tcp_ts_ecr_scaled") == 0)
+        st->ts_ecr_scaled = 1;
+    else if (strcmp(n, "ip_version") == 0)
+        return o->value && strcmp(o->value, "ipv4") == 0 ? 0 : -1;
+    else if (strcmp(n, "tolerance_usecs") == 0)
+        return opt_long(o->value, 1, 1000000000L, &st->tol_us);
+    else if (strcmp(n, "tcp_ts_tick_usecs") == 0)
+        return opt_long(o->value, 0, 1000000000L, &st->ts_tick_usecs);
+    else if (strcmp(n, "tolerance_percent") == 0) {
+        if (opt_long(o->value, 0, 100, &v) < 0)
+            return -1;
+        st->tol_pct = (double)v;
+    } else if (strcmp(n, "bind_port") == 0 || strcmp(n, "connect_port") == 0) {
+        if (opt_long(o->value, 1, 65535, &v) < 0)
+            return -1;
+        *(n[0] == 'b' ? &st->cfg.bind_port : &st->cfg.connect_port) = (uint16_t)v;
+    } else if (strcmp(n, "mtu") == 0) {
+        if (opt_long(o->value, 68, 65535, &v) < 0)
+            return -1;
+        st->cfg.mtu = (int)v;
+    } else {
+        return 1;
+    }
+    return 0;
+}
+
 /* The script's --options (1.2); the command line (ts_run_opts) wins. */
 static int apply_script_opts(run_state *st, ts_script_error *err)
 {
     for (int k = 0; k < st->s->nopts; k++) {
         const ts_script_opt *o = &st->s->opts[k];
-        long v;
-        int bad = 0;
-        if (strcmp(o->name, "tolerance_usecs") == 0)
-            bad = opt_long(o->value, 1, 1000000000L, &st->tol_us);
-        else if (strcmp(o->name, "tolerance_percent") == 0)
-            bad = opt_long(o->value, 0, 100, &v) || ((st->tol_pct = (double)v), 0);
-        else if (strcmp(o->name, "bind_port") == 0)
-            bad = opt_long(o->value, 1, 65535, &v) || ((st->cfg.bind_port = (uint16_t)v), 0);
-        else if (strcmp(o->name, "connect_port") == 0)
-            bad = opt_long(o->value, 1, 65535, &v) || ((st->cfg.connect_port = (uint16_t)v), 0);
-        else if (strcmp(o->name, "mtu") == 0)
-            bad = opt_long(o->value, 68, 65535, &v) || ((st->cfg.mtu = (int)v), 0);
-        else if (strcmp(o->name, "tcp_ts_tick_usecs") == 0)
-            bad = opt_long(o->value, 0, 1000000000L, &st->ts_tick_usecs);
-        else if (strcmp(o->name, "strict_segments") == 0)
-            st->strict_segments = 1;
-        else if (strcmp(o->name, "tcp_ts_ecr_scaled") == 0)
-            st->ts_ecr_scaled = 1;
-        else if (strcmp(o->name, "ip_version") == 0)
-            bad = !o->value || strcmp(o->value, "ipv4") != 0;
-        else {
-            err->line = o->line;
+        int r = apply_opt(st, o);
+        if (r == 0)
+            continue;
+        err->line = o->line;
+        if (r > 0)
             snprintf(err->msg, sizeof err->msg, "option --%s is not supported by this runner",
                      o->name);
-            return -1;
-        }
-        if (bad) {
-            err->line = o->line;
+        else
             snprintf(err->msg, sizeof err->msg, "bad value for --%s: %s", o->name,
                      o->value ? o->value : "(none)");
-            return -1;
-        }
+        return -1;
     }
     return 0;
 }
@@ -365,11 +378,9 @@ static int setup(run_state *st, const ts_script *s, const ts_run_opts *o, ts_run
 
 /* ---------------------------------------------------------------- events */
 
-static int run_event(run_state *st, const ts_event *prev)
+static int run_event_kind(run_state *st)
 {
     const ts_event *e = st->ev;
-    schedule(st, prev);
-    run_log(st, "%9.6f line %d: %s\n", st->sched / 1e6, e->line, e->text);
     switch (e->kind) {
     case TS_EV_PACKET:
         return run_packet_event(st);
@@ -384,11 +395,33 @@ static int run_event(run_state *st, const ts_event *prev)
     return run_fail(st, e->line, "internal error: unknown event kind");
 }
 
+/* One event; the report's "script" line is the event with its time, and
+ * the parts that fail fill in "actual". */
+static int run_event(run_state *st, const ts_event *prev)
+{
+    const ts_event *e = st->ev;
+    schedule(st, prev);
+    run_log(st, "%9.6f line %d: %s\n", st->sched / 1e6, e->line, e->text);
+    if (e->kind == TS_EV_CALL && e->call->blocking)
+        snprintf(st->r->script, sizeof st->r->script, "%.6f...%.6f %s", st->sched / 1e6,
+                 st->block_end / 1e6, e->text);
+    else
+        snprintf(st->r->script, sizeof st->r->script, "%.6f %s", st->sched / 1e6, e->text);
+    st->r->actual[0] = '\0';
+    int r = run_event_kind(st);
+    if (r == 0)
+        st->r->script[0] = st->r->actual[0] = '\0';
+    return r;
+}
+
 /* After the last event (4.8): wait for a blocking call, close what the
  * script left open and reset every connection with both ports known. */
 static void run_end(run_state *st)
 {
     int r = run_finish_pending(st, run_now(st) + 1000000);
+    if (r > 0)
+        snprintf(st->r->script, sizeof st->r->script, "%.6f...%.6f %s",
+                 st->pend.start / 1e6, st->pend.end / 1e6, st->pend.ev->text);
     if (r > 0)
         run_fail(st, st->pend.ev->line, "%s() written to return at %.6f s is still blocked "
                  "at the end of the script (%.6f s)", st->pend.ev->call->name,

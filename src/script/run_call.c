@@ -159,13 +159,18 @@ static int check_values(run_state *st, const ts_event *e, const ts_call_result *
 }
 
 /* Return value (any fd for socket/accept), errno, returned values. */
-static int check_result(run_state *st, const ts_event *e, const ts_call_result *res)
+static int check_result(run_state *st, const ts_event *e, const ts_call_result *res,
+                        int64_t start, int64_t end)
 {
     const ts_call_spec *c = e->call;
     char got[128];
     int64_t t = (int64_t)(res->t_end > st->t0 ? res->t_end - st->t0 : 0);
     result_str(res, got, sizeof got);
-    snprintf(st->r->script, sizeof st->r->script, "%s", e->text);
+    if (c->blocking)
+        snprintf(st->r->script, sizeof st->r->script, "%.6f...%.6f %s", start / 1e6,
+                 end / 1e6, e->text);
+    else
+        snprintf(st->r->script, sizeof st->r->script, "%.6f %s", start / 1e6, e->text);
     snprintf(st->r->actual, sizeof st->r->actual, "%s() = %s, returned at %.6f s", c->name,
              got, t / 1e6);
     int fd_call = call_is(c, "socket") || call_is(c, "accept");
@@ -180,10 +185,7 @@ static int check_result(run_state *st, const ts_event *e, const ts_call_result *
                         res->err ? (n ? n : "E?") : "no error", res->err ? " (" : "",
                         res->err ? ts_errno_text(res->err) : "", res->err ? ")" : "", t / 1e6);
     }
-    if (check_values(st, e, res) < 0)
-        return -1;
-    st->r->script[0] = st->r->actual[0] = '\0';
-    return 0;
+    return check_values(st, e, res);
 }
 
 /* --------------------------------------------------------- bookkeeping */
@@ -279,7 +281,7 @@ static int complete(run_state *st, const ts_event *e, const ts_call_result *res,
     result_str(res, got, sizeof got);
     run_trace_note(st, t, "line %d: %s() = %s", e->line, e->call->name, got);
     run_log(st, "%9.6f   %s() = %s\n", t / 1e6, e->call->name, got);
-    if (check_result(st, e, res) < 0)
+    if (check_result(st, e, res, start, end) < 0)
         return -1;
     if (e->call->blocking) {
         int64_t tol = run_tolerance(st, end, start, 1);
@@ -288,7 +290,10 @@ static int complete(run_state *st, const ts_event *e, const ts_call_result *res,
                             "returned at %.6f s (tolerance %.6f s)", e->call->name, end / 1e6,
                             t / 1e6, tol / 1e6);
     }
-    return track(st, e, res);
+    if (track(st, e, res) < 0)
+        return -1;
+    st->r->script[0] = st->r->actual[0] = '\0';
+    return 0;
 }
 
 /* ---------------------------------------------------------- pending call */

@@ -654,7 +654,6 @@ static int run_outbound(run_state *st)
     int64_t deadline = st->sched_end + tol + SNIFF_GRACE_US;
     if (st->ev->time_kind == TS_TIME_ANY)
         deadline = st->virtual_time ? INT64_MAX : run_now(st) + 60 * 1000000LL;
-    snprintf(st->r->script, sizeof st->r->script, "%.6f %s", st->sched / 1e6, st->ev->text);
     run_pkt p;
     int r = sniff(st, c, &p, deadline);
     if (r > 0 && c->state == CS_PASSIVE_RCVD && (k->flags & TS_TH_SYN) && (k->flags & TS_TH_ACK)) {
@@ -680,7 +679,6 @@ static int run_outbound(run_state *st)
     run_log(st, "%9.6f   sniffed %s\n", p.when / 1e6, d);
     if (verify_fields(st, k, &p) < 0 || verify_time(st, &p, tol) < 0)
         return -1;
-    st->r->script[0] = st->r->actual[0] = '\0';
     return 0;
 }
 
