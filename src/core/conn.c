@@ -47,6 +47,7 @@ void ts_conn_free(ts_stack *s, ts_conn *c)
         ts_conn_orphan_account(s, c, -1);
     ts_bq_free(s, &c->sndq);
     ts_bq_free(s, &c->rcvq);
+    ts_ooo_free(s, c);
     s->n_conns--;
     ts_dealloc(s, c, sizeof *c);
 }
@@ -120,6 +121,7 @@ void ts_conn_detach(ts_stack *s, ts_conn *c)
     ts_out_remove(s, &c->c);
     ts_heap_update(s, &c->c, TS_NEVER);
     ts_bq_free(s, &c->sndq);
+    ts_ooo_free(s, c);
     c->snd_nxt = c->snd_max = c->snd_una;
     if (c->listener && !(c->flags & TS_CF_ACCEPTED)) {
         unlink_from_listener(s, c);
@@ -167,6 +169,7 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err, int cause)
     ts_out_remove(s, &c->c);
     ts_heap_update(s, &c->c, TS_NEVER);
     ts_bq_free(s, &c->sndq);
+    ts_ooo_free(s, c);
     c->snd_nxt = c->snd_max = c->snd_una;
     if (c->listener && !(c->flags & TS_CF_ACCEPTED)) {
         /* An unaccepted child: Linux frees it with the listener's queue
@@ -196,33 +199,50 @@ void ts_conn_init_rtt(ts_stack *s, ts_conn *c)
 }
 
 /*
- * Linux's tcp_rtt_estimator + tcp_set_rto (RFC 6298 with Linux's bounds):
- * first sample: srtt = m, mdev = 2m; rttvar = max(mdev, rto_min);
- * rto = srtt + rttvar, at most tcp_rto_max. (LINUX_BEHAVIOUR.md: "RTO
- * from the first RTT sample"; a 0 ms handshake gives exactly 200 ms.)
+ * Linux's tcp_rtt_estimator + tcp_set_rto (RFC 6298 with Linux's bounds,
+ * Van Jacobson's fixed-point form): srtt is 8 x the smoothed RTT, mdev
+ * 4 x the mean deviation; mdev_max is the largest mdev in the current
+ * window of data and rttvar follows it down by 1/4 per window. First
+ * sample: srtt = m, mdev = 2m; rttvar = max(mdev, rto_min); rto = srtt +
+ * rttvar, at most tcp_rto_max (LINUX_BEHAVIOUR.md "RTO from the first RTT
+ * sample": a 0 ms handshake gives exactly 200 ms).
  */
 void ts_rtt_sample(ts_stack *s, ts_conn *c, uint64_t m_us)
 {
-    uint32_t m = m_us > 0x7fffffff ? 0x7fffffff : (uint32_t)m_us;
+    int64_t m = m_us > 0x3fffffff ? 0x3fffffff : (int64_t)m_us;
+    uint32_t rmin = rto_min_us(s);
     if (c->srtt_us == 0) {
-        c->srtt_us = m << 3;
-        c->mdev_us = m << 1;
-        c->mdev_max_us = TS_MAX(c->mdev_us, rto_min_us(s));
+        c->srtt_us = (uint32_t)m << 3;
+        c->mdev_us = (uint32_t)m << 1;
+        c->mdev_max_us = TS_MAX(c->mdev_us, rmin);
         c->rttvar_us = c->mdev_max_us;
+        c->rtt_win_seq = c->snd_max;
     } else {
-        int32_t err = (int32_t)m - (int32_t)(c->srtt_us >> 3);
-        c->srtt_us = (uint32_t)((int32_t)c->srtt_us + err);
-        if (err < 0)
-            err = -err;
-        err -= (int32_t)(c->mdev_us >> 2);
-        c->mdev_us = (uint32_t)((int32_t)c->mdev_us + err);
-        if (c->mdev_us > c->mdev_max_us)
+        m -= (int64_t)(c->srtt_us >> 3);
+        c->srtt_us = (uint32_t)((int64_t)c->srtt_us + m);
+        if (m < 0) {
+            m = -m;
+            m -= (int64_t)(c->mdev_us >> 2);
+            if (m > 0)
+                m >>= 3; /* a smaller RTT moves the deviation less */
+        } else {
+            m -= (int64_t)(c->mdev_us >> 2);
+        }
+        c->mdev_us = (uint32_t)((int64_t)c->mdev_us + m);
+        if (c->mdev_us > c->mdev_max_us) {
             c->mdev_max_us = c->mdev_us;
-        c->rttvar_us = TS_MAX(c->mdev_max_us, rto_min_us(s));
-        if (c->rttvar_us > c->mdev_us)
-            c->rttvar_us -= (c->rttvar_us - c->mdev_us) >> 2;
-        c->rttvar_us = TS_MAX(c->rttvar_us, rto_min_us(s));
+            if (c->mdev_max_us > c->rttvar_us)
+                c->rttvar_us = c->mdev_max_us;
+        }
+        if (ts_seq_gt(c->snd_una, c->rtt_win_seq)) {
+            if (c->mdev_max_us < c->rttvar_us)
+                c->rttvar_us -= (c->rttvar_us - c->mdev_max_us) >> 2;
+            c->rtt_win_seq = c->snd_max;
+            c->mdev_max_us = rmin;
+        }
     }
+    if (c->srtt_us == 0)
+        c->srtt_us = 1;
     c->rto_us = TS_MIN((c->srtt_us >> 3) + c->rttvar_us, rto_max_us(s));
 }
 

@@ -187,11 +187,18 @@ static void update_window(ts_conn *c, const ts_seg *g)
 
 static void rtt_from_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
+    /* RFC 7323 §4: a timestamp echo is a valid sample even for a
+     * retransmitted segment (Karn's rule applies to clock timing only) --
+     * but only an echo of a segment sent at or after our last
+     * retransmission: an older one (the peer echoing TS.Recent of data it
+     * took long ago, in a duplicate ACK) measures the loss, not the path,
+     * and would inflate the RTO without bound (cf. RFC 3522's Eifel test) */
     if ((c->flags & TS_CF_TS_OK) && (g->opt_present & TS_OPT_TS) && g->tsecr &&
-        !c->retransmits) {
+        (!c->rexmit_ts_set || (int32_t)(g->tsecr - c->rexmit_ts) >= 0)) {
         uint32_t now_ts = ts_now_ms_ts(s, c->ts_off);
         int32_t d = (int32_t)(now_ts - g->tsecr);
-        if (d >= 0 && c->rtt_time != TS_NEVER && ts_seq_ge(g->ack, c->rtt_seq)) {
+        if (d >= 0 && c->rtt_time != TS_NEVER && ts_seq_ge(g->ack, c->rtt_seq) &&
+            !c->retransmits) {
             /* prefer the exact clock when we timed this very segment */
             ts_rtt_sample(s, c, s->now - c->rtt_time);
             c->rtt_time = TS_NEVER;
@@ -256,22 +263,16 @@ static int ack_advance(ts_stack *s, ts_conn *c, const ts_seg *g)
     return fin_acked;
 }
 
-/* Three duplicate ACKs: retransmit from snd_una (RFC 5681 §3.2, simplified:
- * no SACK scoreboard). */
+/* A duplicate ACK (RFC 5681 §2: no data, same window, something in
+ * flight): counted, and loss recovery may start (sack.c). */
 static void dupack(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (g->len || (g->flags & (TS_TH_SYN | TS_TH_FIN)) || c->snd_una == c->snd_max)
         return;
     if (((uint32_t)g->win << c->snd_wscale) != c->snd_wnd)
         return;
-    if (++c->dupacks == 3) {
-        uint32_t flight = c->snd_max - c->snd_una;
-        c->ssthresh = TS_MAX(flight / 2, 2u * c->mss);
-        c->cwnd = c->ssthresh;
-        c->snd_nxt = c->snd_una;
-        c->rtt_time = TS_NEVER;
-        TS_MIB_INC(s, TS_MIB_TCPFastRetrans);
-    }
+    c->dupacks++;
+    ts_sack_on_dupack(s, c);
 }
 
 /* fin_acked in FIN_WAIT_1: Linux tcp_rcv_state_process's FIN_WAIT1 case. */
@@ -362,10 +363,13 @@ static int step_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
             ts_keepalive_reset(s, c);
     } else {
         update_window(c, g);
-        if (ts_seq_gt(g->ack, c->snd_una))
+        ts_sack_update(c, g);
+        if (ts_seq_gt(g->ack, c->snd_una)) {
             fin_acked = ack_advance(s, c, g);
-        else
+            ts_sack_on_advance(c);
+        } else {
             dupack(s, c, g);
+        }
     }
     if (c->send_timer == TS_ST_PROBE && c->snd_wnd) {
         c->send_timer = TS_ST_NONE;
@@ -442,11 +446,16 @@ static int step_data(ts_stack *s, ts_conn *c, const ts_seg *g)
         return STEP_GO;
     }
     if (ts_seq_gt(seq, c->rcv_nxt)) {
-        /* out of order: not queued here; a duplicate ACK at once tells the
-         * sender (Linux would queue it and SACK it) */
-        TS_MIB_INC(s, TS_MIB_TCPOFODrop);
+        /* out of order: held (ooo.c), and a duplicate ACK with SACK blocks
+         * at once tells the sender (Linux tcp_data_queue_ofo) */
+        int r;
         c->flags |= TS_CF_NEED_ACK;
-        return TS_DROP_OFO;
+        if (ts_seq_gt(seq + len, c->rcv_nxt + rcv_window(c)) ||
+            (r = ts_ooo_insert(s, c, seq, g->data, len, !!(g->flags & TS_TH_FIN))) != 0) {
+            TS_MIB_INC(s, TS_MIB_TCPOFODrop);
+            return TS_DROP_OFO;
+        }
+        return STEP_GO;
     }
     off = c->rcv_nxt - seq;
     take = len - off;
@@ -461,6 +470,12 @@ static int step_data(ts_stack *s, ts_conn *c, const ts_seg *g)
     }
     take = ts_bq_append(s, &c->rcvq, g->data + off, take, c->rcvbuf + 65535u);
     c->rcv_nxt += take;
+    if (c->ooo) {
+        /* a hole filled: what waited joins the stream; ACK at once */
+        if (ts_ooo_drain(s, c))
+            c->flags |= TS_CF_OOO_FIN;
+        c->flags |= TS_CF_NEED_ACK;
+    }
     if (!c->lrcvtime_set) {
         c->quickack = TS_MAX_QUICKACKS;
         c->lrcvtime_set = 1;
@@ -477,7 +492,9 @@ static int step_data(ts_stack *s, ts_conn *c, const ts_seg *g)
  * order counts; it takes one sequence number. */
 static int step_fin(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
-    if (!(g->flags & TS_TH_FIN) || g->seq + g->len != c->rcv_nxt)
+    if (c->flags & TS_CF_OOO_FIN)
+        c->flags &= ~TS_CF_OOO_FIN; /* a queued FIN came in order */
+    else if (!(g->flags & TS_TH_FIN) || g->seq + g->len != c->rcv_nxt)
         return STEP_GO;
     if (c->flags & TS_CF_FIN_RCVD)
         return STEP_GO;
@@ -592,8 +609,10 @@ int ts_input_seg(ts_stack *s, const ts_seg *g)
             r = ts_established_process(s, c, g);
         /* the connection may be gone: sync only if still hashed under its id */
         if (ts_hash_lookup(s, g->dst_ip, g->dst_port, g->src_ip, g->src_port) == k &&
-            k->conn_id == id)
+            k->conn_id == id) {
+            ts_conn_flush_ack(s, c);
             ts_sync(s, k);
+        }
     } else if (l) {
         r = ts_listen_process(s, l, g);
         ts_sync(s, &l->c);
@@ -637,16 +656,16 @@ int ts_stack_input(ts_stack *s, uint64_t now_us, const uint8_t *pkt, size_t len)
         g.len = 0;
         ts_ev_segment(s, TS_SEG_DROP, 0, &g, r);
         ts_ev_flush(s);
-        return r;
+        return -r; /* the header's contract: the negative drop reason */
     }
     if (!ts_addr_is_local(s, g.dst_ip) || g.src_ip == 0 || g.src_ip == 0xffffffffu ||
         (g.src_ip >> 28) == 0xe || g.src_port == 0 || g.dst_port == 0) {
         ts_ev_segment(s, TS_SEG_DROP, 0, &g, TS_DROP_IP_ADDR);
         ts_ev_flush(s);
-        return TS_DROP_IP_ADDR;
+        return -TS_DROP_IP_ADDR;
     }
     TS_MIB_INC(s, TS_MIB_InSegs);
     r = ts_input_seg(s, &g);
     ts_ev_flush(s);
-    return r;
+    return -r;
 }

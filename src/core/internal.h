@@ -43,6 +43,8 @@ typedef struct ts_skc {
     uint64_t heap_seq;    /* insertion order: ties fire in a fixed order */
 } ts_skc;
 
+#define TS_SACK_RANGES 6
+
 /* --- byte queue: chunks allocated while they hold data ------------------- */
 
 typedef struct ts_chunk {
@@ -75,6 +77,7 @@ enum ts_life_timer {
 /* Which errno the call table reports after the connection ended. */
 typedef struct ts_conn ts_conn;
 typedef struct ts_req ts_req;
+typedef struct ts_ooo ts_ooo;
 
 struct ts_conn {
     ts_skc c;
@@ -112,6 +115,11 @@ struct ts_conn {
     uint16_t mss;            /* payload bytes per segment (options excluded) */
     uint16_t peer_mss;
     uint32_t cwnd, ssthresh; /* bytes */
+    /* SACK scoreboard and recovery (sack.c) */
+    struct { uint32_t l, r; } sacked[TS_SACK_RANGES];
+    uint8_t nsacked, in_recovery;
+    uint16_t rexmit_credit;
+    uint32_t recover, rexmit_nxt;
     /* receive sequence space */
     uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup;
     /* timestamps (RFC 7323) */
@@ -121,6 +129,9 @@ struct ts_conn {
     uint32_t srtt_us;        /* 8 x smoothed RTT, 0: no sample yet */
     uint32_t mdev_us, mdev_max_us, rttvar_us, rto_us;
     uint32_t rtt_seq;        /* Karn: the sequence being timed */
+    uint32_t rtt_win_seq;
+    uint32_t rexmit_ts;      /* our TS clock at the last retransmission */
+    uint8_t rexmit_ts_set;    /* end of the current RTT window (mdev_max reset) */
     uint64_t rtt_time;       /* when it was sent, TS_NEVER: nothing timed */
     uint64_t retrans_stamp;  /* first SYN (SYN_SENT) or first retransmission */
     uint64_t rcv_tstamp;     /* last segment received (keepalive idle) */
@@ -134,6 +145,8 @@ struct ts_conn {
     /* buffers */
     ts_bq sndq;              /* bytes from snd_una on */
     ts_bq rcvq;              /* in-order bytes not yet read */
+    ts_ooo *ooo;             /* out-of-order segments (ooo.c) */
+    uint32_t ooo_bytes, ooo_last;
     uint32_t sndbuf, rcvbuf;
 
     /* socket options */
@@ -168,7 +181,8 @@ enum {
     TS_CF_NEED_PROBE = 1u << 19,/* keepalive probe / window probe */
     TS_CF_RETRANS = 1u << 20,   /* resend from snd_una (go-back-N after RTO) */
     TS_CF_SIMOPEN = 1u << 21,   /* SYN_RECEIVED through simultaneous open */
-    TS_CF_WAS_LISTEN = 1u << 22 /* SYN_SENT entered from LISTEN */
+    TS_CF_WAS_LISTEN = 1u << 22, /* SYN_SENT entered from LISTEN */
+    TS_CF_OOO_FIN = 1u << 23    /* a queued FIN became in order */
 };
 
 /* ts_conn.connect_state: Linux's answers to a repeated connect() */
@@ -323,6 +337,23 @@ uint32_t ts_bq_peek(const ts_bq *q, uint32_t off, uint8_t *out, uint32_t n);
 void ts_bq_consume(ts_stack *s, ts_bq *q, uint32_t n);
 void ts_bq_free(ts_stack *s, ts_bq *q);
 
+/* ---- ooo.c ------------------------------------------------------------- */
+int ts_ooo_insert(ts_stack *s, ts_conn *c, uint32_t seq, const uint8_t *p, uint32_t len, int fin);
+int ts_ooo_drain(ts_stack *s, ts_conn *c);
+void ts_ooo_free(ts_stack *s, ts_conn *c);
+int ts_ooo_sack(const ts_conn *c, ts_seg *g, int max);
+
+/* ---- sack.c ------------------------------------------------------------ */
+void ts_sack_update(ts_conn *c, const ts_seg *g);
+void ts_sack_clean(ts_conn *c);
+uint32_t ts_sack_bytes(const ts_conn *c);
+uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq);
+uint32_t ts_sack_next_left(const ts_conn *c, uint32_t seq, uint32_t limit);
+int ts_sack_next_hole(const ts_conn *c, uint32_t *seq, uint32_t *len);
+void ts_sack_on_dupack(ts_stack *s, ts_conn *c);
+void ts_sack_on_advance(ts_conn *c);
+uint32_t ts_dupthresh(const ts_conn *c);
+
 /* ---- state.c ----------------------------------------------------------- */
 /* What the caller must do after a transition. */
 enum ts_set_result { TS_SR_OK = 0, TS_SR_CLOSED = 1 };
@@ -358,6 +389,7 @@ int ts_conn_has_output(const ts_stack *s, const ts_conn *c);
 uint16_t ts_conn_rcv_win_field(ts_stack *s, ts_conn *c);
 void ts_send_rst_for(ts_stack *s, const ts_seg *in, uint32_t conn_id);
 void ts_send_ack_now(ts_stack *s, ts_conn *c);
+void ts_conn_flush_ack(ts_stack *s, ts_conn *c);
 void ts_conn_send_rst(ts_stack *s, ts_conn *c);
 void ts_rearm_rto(ts_stack *s, ts_conn *c);
 void ts_schedule_delack(ts_stack *s, ts_conn *c);

@@ -85,6 +85,9 @@ static void conn_seg(ts_stack *s, ts_conn *c, ts_seg *g, uint8_t flags, uint32_t
         g->ack = c->rcv_nxt;
     if (c->flags & TS_CF_TS_OK)
         add_ts(s, g, c->ts_off, c->ts_recent);
+    /* SACK blocks while data waits out of order: 3 fit beside a timestamp */
+    if ((c->flags & TS_CF_SACK_OK) && c->ooo && (flags & TS_TH_ACK) && !(flags & TS_TH_RST))
+        ts_ooo_sack(c, g, (c->flags & TS_CF_TS_OK) ? 3 : 4);
 }
 
 static size_t emit(ts_stack *s, uint32_t conn_id, const ts_seg *g, uint8_t *buf, size_t cap)
@@ -154,9 +157,17 @@ static size_t out_syn(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
 
 /* ------------------------------------------------------------- data */
 
+/* Where the next data segment starts: snd_nxt, past anything the peer
+ * already SACKed while going back after a timeout. */
+static uint32_t send_seq(const ts_conn *c)
+{
+    return ts_seq_lt(c->snd_nxt, c->snd_max) ? ts_seq_min(ts_sack_skip(c, c->snd_nxt), c->snd_max)
+                                             : c->snd_nxt;
+}
+
 static uint32_t unsent_bytes(const ts_conn *c)
 {
-    uint32_t sent = c->snd_nxt - c->snd_una;
+    uint32_t sent = send_seq(c) - c->snd_una;
     if (c->flags & TS_CF_FIN_SENT && c->snd_nxt == c->snd_max)
         sent--; /* the FIN's sequence number is not a byte */
     return c->sndq.len > sent ? c->sndq.len - sent : 0;
@@ -165,7 +176,7 @@ static uint32_t unsent_bytes(const ts_conn *c)
 static uint32_t usable_window(const ts_conn *c)
 {
     uint32_t wnd = TS_MIN(c->snd_wnd, c->cwnd);
-    uint32_t inflight = c->snd_nxt - c->snd_una;
+    uint32_t inflight = send_seq(c) - c->snd_una;
     return wnd > inflight ? wnd - inflight : 0;
 }
 
@@ -187,10 +198,13 @@ static uint32_t data_to_send(const ts_conn *c)
     if (!unsent)
         return 0;
     n = TS_MIN(unsent, (uint32_t)c->mss);
+    if (ts_seq_lt(send_seq(c), c->snd_max)) /* resending: stop at the next SACKed byte */
+        n = TS_MIN(n, ts_sack_next_left(c, send_seq(c), c->snd_max) - send_seq(c));
     if (n > wnd)
         return 0; /* wait for the window (a zero window arms the probe timer) */
     /* Nagle: a small segment waits while data is in flight */
-    if (n < c->mss && c->snd_nxt != c->snd_una && !(c->flags & TS_CF_NODELAY) &&
+    if (n < c->mss && send_seq(c) != c->snd_una && !(c->flags & TS_CF_NODELAY) &&
+        !ts_seq_lt(send_seq(c), c->snd_max) &&
         !((c->flags & TS_CF_SHUT_WR) && n == unsent))
         return 0;
     return n;
@@ -199,6 +213,7 @@ static uint32_t data_to_send(const ts_conn *c)
 int ts_conn_has_output(const ts_stack *s, const ts_conn *c)
 {
     int st = c->c.state;
+    uint32_t hs, hl;
     (void)s;
     if (st == TS_CLOSE || st == TS_LISTEN)
         return 0;
@@ -207,6 +222,8 @@ int ts_conn_has_output(const ts_stack *s, const ts_conn *c)
         return 1;
     if (st == TS_SYN_SENT)
         return 0;
+    if (ts_sack_next_hole(c, &hs, &hl))
+        return 1;
     if (data_to_send(c) || (fin_due(c) && unsent_bytes(c) == 0))
         return 1;
     return (c->flags & (TS_CF_NEED_ACK | TS_CF_NEED_PROBE)) != 0;
@@ -229,8 +246,12 @@ void ts_rearm_rto(ts_stack *s, ts_conn *c)
 static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
 {
     uint8_t payload[65536];
-    uint32_t n = data_to_send(c), off = c->snd_nxt - c->snd_una;
-    int retrans = ts_seq_lt(c->snd_nxt, c->snd_max);
+    uint32_t n, off;
+    int retrans;
+    c->snd_nxt = send_seq(c);
+    n = data_to_send(c);
+    off = c->snd_nxt - c->snd_una;
+    retrans = ts_seq_lt(c->snd_nxt, c->snd_max);
     int fin = 0;
     ts_seg g;
     size_t len;
@@ -254,6 +275,8 @@ static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
     if (retrans) {
         TS_MIB_INC(s, TS_MIB_RetransSegs);
         s->mib[TS_MIB_OutSegs]--;
+        c->rexmit_ts = g.tsval;
+        c->rexmit_ts_set = 1;
     }
     c->snd_nxt += n + (uint32_t)fin;
     if (fin)
@@ -266,6 +289,35 @@ static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
     }
     if (n)
         c->lsndtime = s->now;
+    if (c->send_timer != TS_ST_RTO || c->t_send == TS_NEVER)
+        ts_rearm_rto(s, c);
+    after_ack_sent(s, c);
+    return len;
+}
+
+/* A hole retransmitted in SACK recovery (sack.c): snd_nxt is untouched. */
+static size_t out_rexmit(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t n, uint8_t *buf,
+                         size_t cap)
+{
+    uint8_t payload[65536];
+    ts_seg g;
+    size_t len;
+    if (n > sizeof payload)
+        n = sizeof payload;
+    conn_seg(s, c, &g, TS_TH_ACK, seq);
+    ts_bq_peek(&c->sndq, seq - c->snd_una, payload, n);
+    g.data = payload;
+    g.len = n;
+    g.win = ts_conn_rcv_win_field(s, c);
+    len = emit(s, c->c.conn_id, &g, buf, cap);
+    if (!len)
+        return 0;
+    TS_MIB_INC(s, TS_MIB_RetransSegs);
+    s->mib[TS_MIB_OutSegs]--;
+    c->rexmit_ts = g.tsval;
+    c->rexmit_ts_set = 1;
+    c->rexmit_nxt = seq + n;
+    c->rexmit_credit--;
     if (c->send_timer != TS_ST_RTO || c->t_send == TS_NEVER)
         ts_rearm_rto(s, c);
     after_ack_sent(s, c);
@@ -286,11 +338,14 @@ static size_t out_probe(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
     return n;
 }
 
+/* Segments without data carry the highest sequence number sent: after a
+ * timeout rewinds snd_nxt to resend, snd_max is what the peer expects (it
+ * is Linux's snd_nxt, which never moves back). */
 static size_t out_ack(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
 {
     ts_seg g;
     size_t n;
-    conn_seg(s, c, &g, TS_TH_ACK, c->snd_nxt);
+    conn_seg(s, c, &g, TS_TH_ACK, c->snd_max);
     g.win = ts_conn_rcv_win_field(s, c);
     n = emit(s, c->c.conn_id, &g, buf, cap);
     if (n)
@@ -300,10 +355,13 @@ static size_t out_ack(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
 
 size_t ts_output_conn(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
 {
+    uint32_t hs, hl;
     if (c->flags & TS_CF_NEED_SYN)
         return out_syn(s, c, buf, cap);
     if (c->c.state == TS_SYN_SENT)
         return 0;
+    if (ts_sack_next_hole(c, &hs, &hl))
+        return out_rexmit(s, c, hs, hl, buf, cap);
     if (data_to_send(c) || (fin_due(c) && unsent_bytes(c) == 0))
         return out_data(s, c, buf, cap);
     if (c->flags & TS_CF_NEED_PROBE)
@@ -414,7 +472,7 @@ void ts_conn_send_rst(ts_stack *s, ts_conn *c)
     ts_seg *g = ts_ctl_push(s, c->c.conn_id);
     if (!g)
         return;
-    conn_seg(s, c, g, TS_TH_RST | TS_TH_ACK, c->snd_nxt);
+    conn_seg(s, c, g, TS_TH_RST | TS_TH_ACK, c->snd_max);
     g->win = ts_conn_rcv_win_field(s, c);
 }
 
@@ -425,9 +483,23 @@ void ts_send_ack_now(ts_stack *s, ts_conn *c)
     ts_seg *g = ts_ctl_push(s, c->c.conn_id);
     if (!g)
         return;
-    conn_seg(s, c, g, TS_TH_ACK, c->snd_nxt);
+    conn_seg(s, c, g, TS_TH_ACK, c->snd_max);
     g->win = ts_conn_rcv_win_field(s, c);
     after_ack_sent(s, c);
+}
+
+/* Linux sends the ACKs a segment calls for while it processes the segment
+ * (tcp_ack_snd_check), before the application can write: so an ACK that
+ * is due now and cannot ride on data already waiting to go leaves now,
+ * through the stateless ring, with this instant's rcv_nxt and window. */
+void ts_conn_flush_ack(ts_stack *s, ts_conn *c)
+{
+    if (!(c->flags & TS_CF_NEED_ACK) || c->c.state == TS_CLOSE || c->c.state == TS_SYN_SENT ||
+        (c->flags & TS_CF_NEED_SYN))
+        return;
+    if (data_to_send(c) || (fin_due(c) && unsent_bytes(c) == 0))
+        return; /* the ACK rides on the data (tcp_data_snd_check first) */
+    ts_send_ack_now(s, c);
 }
 
 void ts_schedule_delack(ts_stack *s, ts_conn *c)

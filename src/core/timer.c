@@ -167,8 +167,10 @@ static int rto_timer(ts_stack *s, ts_conn *c)
     TS_MIB_INC(s, TS_MIB_TCPTimeouts);
     c->ssthresh = TS_MAX((c->snd_max - c->snd_una) / 2, 2u * c->mss);
     c->cwnd = c->mss;
-    c->snd_nxt = c->snd_una;
+    c->snd_nxt = c->snd_una; /* go back N; output skips what the peer SACKed */
     c->dupacks = 0;
+    c->in_recovery = 0;
+    c->rexmit_credit = 0;
     c->rtt_time = TS_NEVER; /* Karn */
     c->rto_us = TS_MIN(c->rto_us * 2u, rto_max_us(s));
     c->t_send = ts_time_add(s->now, c->rto_us);

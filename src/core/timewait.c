@@ -205,7 +205,7 @@ int ts_tw_enter(ts_stack *s, ts_conn *c, int state, int cause, uint64_t tmo)
     tw->c.conn_id = c->c.conn_id;
     tw->c.deadline = TS_NEVER;
     tw->c.state = (uint8_t)state; /* handed over: the same connection, now a minisocket */
-    tw->snd_nxt = c->snd_nxt;
+    tw->snd_nxt = c->snd_max;
     tw->rcv_nxt = c->rcv_nxt;
     tw->ts_ok = !!(c->flags & TS_CF_TS_OK);
     tw->ts_recent = c->ts_recent;
