@@ -154,3 +154,76 @@ int fx_state(fx *f, ts_sock sk)
 }
 
 uint64_t fx_ctr(fx *f, const char *name) { return ts_stack_counter_by_name(f->s, name); }
+
+/* ---- helpers added for the per-state tests ------------------------------ */
+
+int fx_drain(fx *f)
+{
+    int n = 0;
+    while (fx_take(f))
+        n++;
+    return n;
+}
+
+ts_sock fx_open_passive(fx *f, uint16_t port, ts_sock *l)
+{
+    ts_sock c = { 0, 0 }, none = { 0, 0 };
+    *l = fx_listen(f, port);
+    TS_SEND(f, S, 0, 0, .mss = 1460);
+    if (!fx_take(f) || f->last.flags != (S | A) || f->last.ack != 1)
+        return none;
+    TS_SEND(f, A, 1, 1);
+    fx_drain(f);
+    if (ts_accept(f->s, *l, &c, NULL) != 0)
+        return none;
+    return c;
+}
+
+ts_sock fx_open_active(fx *f, uint16_t port)
+{
+    ts_sock c = fx_connect(f, port), none = { 0, 0 };
+    if (!fx_take(f) || f->last.flags != S)
+        return none;
+    TS_SEND(f, S | A, 0, 1, .mss = 1460);
+    if (!fx_take(f) || f->last.flags != A || f->last.ack != 1)
+        return none;
+    if (ts_connect(f->s, c, &(ts_addr){ FX_PEER, port }) != 0) /* the "0 once" */
+        return none;
+    return c;
+}
+
+int fx_tuple_state(fx *f)
+{
+    ts_conn_summary v[64];
+    size_t n = ts_stack_conns(f->s, v, 64);
+    if (n > 64)
+        n = 64;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].state != TS_CLOSE && v[i].tuple.local.ip == FX_LOCAL &&
+            v[i].tuple.local.port == f->local_port && v[i].tuple.remote.ip == FX_PEER &&
+            v[i].tuple.remote.port == f->peer_port)
+            return v[i].state;
+    return TS_CLOSE;
+}
+
+uint64_t fx_drops(fx *f, int reason) { return ts_stack_drops(f->s, reason); }
+
+int fx_collect(fx *f, uint8_t flags, uint64_t *ms, int max, uint64_t limit_ms)
+{
+    uint64_t end = f->now + limit_ms * 1000u;
+    int n = 0;
+    for (;;) {
+        uint64_t d;
+        while (fx_take(f))
+            if (f->last.flags == flags && n < max)
+                ms[n++] = f->now / 1000u;
+        d = ts_stack_next_deadline(f->s);
+        if (d > end)
+            break;
+        f->now = d > f->now ? d : f->now;
+        ts_stack_advance(f->s, f->now);
+    }
+    f->now = end;
+    ts_stack_advance(f->s, f->now);
+    return n;
+}

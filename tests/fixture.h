@@ -105,6 +105,32 @@ uint64_t fx_ctr(fx *f, const char *name);
         }                                                                               \
     } while (0)
 
+
+/* ---- helpers added for the per-state tests ------------------------------ */
+/* Discards every segment the stack has to send now; returns how many. */
+int fx_drain(fx *f);
+/* Passive open on port (SYN with MSS 1460, SYN-ACK, ACK, accept): the
+ * accepted socket, {0,0} if the handshake did not go as expected; *l gets
+ * the listener. Afterwards both sides are at relative seq 1. */
+ts_sock fx_open_passive(fx *f, uint16_t port, ts_sock *l);
+/* Active open to the peer's port (SYN, SYN-ACK with MSS 1460, ACK): the
+ * connected socket, {0,0} if it did not go as expected. */
+ts_sock fx_open_active(fx *f, uint16_t port);
+/* The state of the live object (full connection, request or TIME_WAIT
+ * minisocket) holding the fixture's 4-tuple, from ts_stack_conns();
+ * TS_CLOSE when there is none. */
+int fx_tuple_state(fx *f);
+/* Number of the stack's segments dropped for a reason (ts_stack_drops). */
+uint64_t fx_drops(fx *f, int reason);
+/* Like fx_wait(limit_ms), taking everything the stack sends on the way:
+ * the times (virtual ms since fx_init) at which segments with exactly
+ * `flags` left go into ms[] (at most max); returns how many. What is due
+ * at the end time is left unread. */
+int fx_collect(fx *f, uint8_t flags, uint64_t *ms, int max, uint64_t limit_ms);
+/* Virtual time in ms since fx_init. */
+#define FX_NOW_MS(f) ((f)->now / 1000u)
+#define FX_SOCK_OK(sk) ((sk).index != 0)
+
 #define CHECK_STATE(f, sk, st) CHECK_EQ(fx_state((f), (sk)), (st))
 
 #endif
