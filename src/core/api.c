@@ -486,7 +486,10 @@ int ts_shutdown(ts_stack *s, ts_sock h, int how)
 static void close_conn(ts_stack *s, ts_conn *c)
 {
     int st = c->c.state;
-    c->flags |= TS_CF_SHUT_RD;
+    /* no application owns it from here on (Linux sock_orphan): whatever
+     * ends it below frees it */
+    c->flags |= TS_CF_SHUT_RD | TS_CF_ORPHAN;
+    ts_conn_orphan_account(s, c, +1);
     if (c->rcvq.len) {
         TS_MIB_INC(s, TS_MIB_TCPAbortOnClose);
         if (st != TS_SYN_SENT)
@@ -505,11 +508,7 @@ static void close_conn(ts_stack *s, ts_conn *c)
     }
     if (!(c->flags & TS_CF_SHUT_WR) || st == TS_SYN_SENT)
         if (!close_state(s, c, TS_CAUSE_APP_CLOSE))
-            return;
-    if (c->c.state == TS_CLOSE)
-        return;
-    c->flags |= TS_CF_ORPHAN;
-    ts_conn_orphan_account(s, c, +1);
+            return; /* closed and freed */
     if (c->c.state == TS_FIN_WAIT2) {
         if (c->linger2 < 0) {
             TS_MIB_INC(s, TS_MIB_TCPAbortOnLinger);
