@@ -11,12 +11,16 @@
  * holds a socket, the TUN fd or a /proc/sys file of it; killing the child
  * (it also dies with the parent, PR_SET_PDEATHSIG) frees everything.
  *
- * Inside the child, three threads:
- *   - main: serves requests; makes non-blocking-marked calls itself (a call
- *     that then blocks stalls the run, as packetdrill's does);
- *   - worker: makes calls marked S...E. The main thread answers start_call
- *     once the worker is asleep inside the call (state S in
+ * Inside the child, four threads:
+ *   - main: serves requests;
+ *   - the blocking worker: makes calls marked S...E. The main thread answers
+ *     start_call once the worker is asleep inside the call (state S in
  *     /proc/self/task/TID/stat, packetdrill's test) or the call is done;
+ *   - the inline worker: makes the other calls while the main thread waits
+ *     for them, so a call that blocks stalls the run as under packetdrill,
+ *     but only for TL_STALL_US: a call still asleep after that is reported
+ *     as blocked (start_call 0, the runner fails the script) instead of
+ *     hanging forever as packetdrill would;
  *   - reader: reads the TUN fd as soon as it is readable and stamps each
  *     datagram with CLOCK_MONOTONIC right after read(), so a packet's time is
  *     when the kernel sent it, not when the runner asked for it.
@@ -66,6 +70,7 @@
 #define TL_QUEUE_MAX 8192          /* outbound datagrams held for receive */
 #define TL_IO_MAX (64u << 20)      /* largest read/write buffer a call gets */
 #define TL_GETSOCKOPT_MAX 256
+#define TL_STALL_US 10000000u      /* 10 s: the longest stall we sit through */
 #define TL_NEVER UINT64_MAX
 
 enum tl_op { OP_READY = 1, OP_SYSCTL, OP_INJECT, OP_RECV, OP_CALL, OP_POLLCALL, OP_QUIT };
@@ -149,23 +154,34 @@ typedef struct tl_job {
     size_t buflen;
 } tl_job;
 
-typedef struct tl_child {
+enum { W_BLOCKING, W_INLINE, W_COUNT };
+
+typedef struct tl_child tl_child;
+
+/* A thread that makes calls: one job at a time, handed over under mu. */
+typedef struct tl_worker {
+    tl_child *c;
+    pid_t tid;
+    int state;           /* JOB_*, under mu */
+    tl_job job;          /* written by main only while state is IDLE/DONE */
+    ts_call_result res;  /* valid when state is DONE */
+    pthread_cond_t go, done;
+} tl_worker;
+
+struct tl_child {
     ts_target_cfg cfg;
     ino_t host_netns;
     int chan, tun;
     int plumb;           /* descriptors >= plumb are the target's own */
     pthread_mutex_t mu;
-    pthread_cond_t pkt_cv, job_cv;
+    pthread_cond_t pkt_cv;
     tl_pkt *qhead, *qtail;
     size_t qlen;
-    pid_t worker_tid;
-    int job_state;
-    tl_job job;          /* the worker's */
-    ts_call_result job_res;
-    tl_job now_job;      /* the main thread's */
+    tl_worker w[W_COUNT];
+    int pending;         /* the worker whose call start_call left blocked, or -1 */
     unsigned char open_fd[TL_CHAN_FD];  /* sockets the script holds */
     uint8_t msg[TL_MSG_MAX];
-} tl_child;
+};
 
 static ino_t netns_inode(void)
 {
@@ -323,7 +339,7 @@ static int tidy_fds(tl_child *c, int chan)
 static int child_setup(tl_child *c, char *err, size_t errlen)
 {
     if (unshare(CLONE_NEWNET) < 0) {
-        snprintf(err, errlen, "unshare(CLONE_NEWNET): %s (the linux target needs root)", strerror(errno));
+        snprintf(err, errlen, "unshare(CLONE_NEWNET): %s (needs root)", strerror(errno));
         return -1;
     }
     if (netns_inode() == c->host_netns) {
@@ -412,7 +428,7 @@ static long long arg_i(const ts_call *k, int i, long long dflt)
 }
 
 /* Allocates the data buffer a call needs, before it runs (so the worker does
- * nothing but the system call once it is marked in-call). 0 or ENOMEM. */
+ * nothing but the system call once it is marked in-call). 0 or an errno. */
 static int job_prepare(tl_job *j)
 {
     const ts_call *k = &j->call;
@@ -573,16 +589,14 @@ static void track_fds(tl_child *c, const ts_call *k, const ts_call_result *r)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* Runs a prepared call. `state`, when given, is set to JOB_IN_CALL (under
- * the lock) just before the system call, for the sleep detection. */
+/* Runs a prepared call. *state becomes JOB_IN_CALL (under the lock) just
+ * before the system call, for the sleep detection. */
 static void run_job(tl_child *c, tl_job *j, ts_call_result *r, int *state)
 {
     memset(r, 0, sizeof *r);
-    if (state) {
-        pthread_mutex_lock(&c->mu);
-        *state = JOB_IN_CALL;
-        pthread_mutex_unlock(&c->mu);
-    }
+    pthread_mutex_lock(&c->mu);
+    *state = JOB_IN_CALL;
+    pthread_mutex_unlock(&c->mu);
     errno = 0;
     long long ret = do_syscall(c, j, r);
     int e = errno;
@@ -594,23 +608,25 @@ static void run_job(tl_child *c, tl_job *j, ts_call_result *r, int *state)
     j->buf = NULL;
 }
 
-/* -------------------------------------------------------- the worker */
+/* -------------------------------------------------------- the workers */
 
 static void *worker_main(void *arg)
 {
-    tl_child *c = arg;
+    tl_worker *w = arg;
+    tl_child *c = w->c;
     pthread_mutex_lock(&c->mu);
-    c->worker_tid = (pid_t)syscall(SYS_gettid);
-    pthread_cond_broadcast(&c->job_cv);
+    w->tid = (pid_t)syscall(SYS_gettid);
+    pthread_cond_broadcast(&w->done);
     for (;;) {
-        while (c->job_state != JOB_POSTED)
-            pthread_cond_wait(&c->job_cv, &c->mu);
+        while (w->state != JOB_POSTED)
+            pthread_cond_wait(&w->go, &c->mu);
         pthread_mutex_unlock(&c->mu);
         ts_call_result r;
-        run_job(c, &c->job, &r, &c->job_state);
+        run_job(c, &w->job, &r, &w->state);
         pthread_mutex_lock(&c->mu);
-        c->job_res = r;
-        c->job_state = JOB_DONE;
+        w->res = r;
+        w->state = JOB_DONE;
+        pthread_cond_broadcast(&w->done);
     }
     return NULL;
 }
@@ -632,29 +648,66 @@ static char thread_state(pid_t tid)
     return p && p[1] == ' ' ? p[2] : '?';
 }
 
-/* Hands a prepared call to the worker; returns once the worker sleeps in
- * it (0) or it returned (1, res filled). */
-static int worker_start(tl_child *c, ts_call_result *res)
+/* Takes a finished job's result (caller holds mu). */
+static void take_result(tl_worker *w, ts_call_result *res)
+{
+    *res = w->res;
+    w->state = JOB_IDLE;
+}
+
+/* Hands the blocking worker its prepared call; returns once it sleeps in
+ * the call (0) or the call returned (1, res filled). */
+static int start_blocking(tl_child *c, tl_worker *w, ts_call_result *res)
 {
     pthread_mutex_lock(&c->mu);
-    c->job_state = JOB_POSTED;
-    pthread_cond_broadcast(&c->job_cv);
-    pid_t tid = c->worker_tid;
+    w->state = JOB_POSTED;
+    pthread_cond_broadcast(&w->go);
     pthread_mutex_unlock(&c->mu);
     for (;;) {
         pthread_mutex_lock(&c->mu);
-        int st = c->job_state;
-        if (st == JOB_DONE) {
-            *res = c->job_res;
-            c->job_state = JOB_IDLE;
-        }
+        int st = w->state;
+        if (st == JOB_DONE)
+            take_result(w, res);
         pthread_mutex_unlock(&c->mu);
         if (st == JOB_DONE)
             return 1;
-        if (st == JOB_IN_CALL && thread_state(tid) == 'S')
+        if (st == JOB_IN_CALL && thread_state(w->tid) == 'S')
             return 0;
         struct timespec ts = { 0, 10000 };  /* 10 µs */
         nanosleep(&ts, NULL);
+    }
+}
+
+/* Hands the inline worker its prepared call and waits for it to return:
+ * 1 with res. After TL_STALL_US, a call asleep in the kernel is given up
+ * on (0); one still running (copying a large buffer) is waited for. */
+static struct timespec abs_ts(uint64_t us)
+{
+    struct timespec ts = { (time_t)(us / 1000000u), (long)(us % 1000000u) * 1000 };
+    return ts;
+}
+
+static int run_inline(tl_child *c, tl_worker *w, ts_call_result *res)
+{
+    struct timespec ts = abs_ts(mono_us() + TL_STALL_US);
+    int expired = 0;
+    pthread_mutex_lock(&c->mu);
+    w->state = JOB_POSTED;
+    pthread_cond_broadcast(&w->go);
+    for (;;) {
+        if (w->state == JOB_DONE) {
+            take_result(w, res);
+            pthread_mutex_unlock(&c->mu);
+            return 1;
+        }
+        if (expired && w->state == JOB_IN_CALL && thread_state(w->tid) == 'S') {
+            pthread_mutex_unlock(&c->mu);
+            return 0;
+        }
+        if (pthread_cond_timedwait(&w->done, &c->mu, &ts) == ETIMEDOUT) {
+            expired = 1;
+            ts = abs_ts(mono_us() + 10000);  /* then look again every 10 ms */
+        }
     }
 }
 
@@ -696,26 +749,25 @@ static void serve_call(tl_child *c, const uint8_t *p, size_t len)
     ts_call peek;
     memset(&peek, 0, sizeof peek);
     memcpy(&peek, p, len < sizeof peek ? len : sizeof peek);
+    int idx = peek.blocking ? W_BLOCKING : W_INLINE;
+    tl_worker *w = &c->w[idx];
     pthread_mutex_lock(&c->mu);
-    int busy = c->job_state == JOB_POSTED || c->job_state == JOB_IN_CALL;
+    int busy = w->state == JOB_POSTED || w->state == JOB_IN_CALL;
     pthread_mutex_unlock(&c->mu);
-    /* The worker's job is free unless a blocking call is still running; a
-     * second blocking call must not overlap it (the runner should not ask). */
-    int blocking = peek.blocking != 0 && !busy;
-    tl_job *j = blocking ? &c->job : &c->now_job;
     int done = 1;
-    if (decode_call(j, p, len) < 0) {
-        res.ret = -1, res.err = EINVAL;
-    } else if (peek.blocking && busy) {
+    if (busy) {
+        /* two blocking calls may not overlap (the runner should not ask) */
         res.ret = -1, res.err = EBUSY;
-    } else if ((res.err = job_prepare(j)) != 0) {
+    } else if (decode_call(&w->job, p, len) < 0) {
+        res.ret = -1, res.err = EINVAL;
+    } else if ((res.err = job_prepare(&w->job)) != 0) {
         res.ret = -1;
-    } else if (blocking) {
-        done = worker_start(c, &res);
     } else {
-        run_job(c, j, &res, NULL);
+        done = idx == W_BLOCKING ? start_blocking(c, w, &res) : run_inline(c, w, &res);
     }
-    if (done && res.t_end == 0)
+    if (!done)
+        c->pending = idx;
+    else if (res.t_end == 0)
         res.t_end = mono_us();
     chan_send(c->chan, OP_CALL, done, 0, &res, sizeof res, NULL, 0);
 }
@@ -724,11 +776,15 @@ static void serve_pollcall(tl_child *c)
 {
     ts_call_result res;
     memset(&res, 0, sizeof res);
+    int done = 1;
     pthread_mutex_lock(&c->mu);
-    int done = c->job_state == JOB_DONE;
-    if (done) {
-        res = c->job_res;
-        c->job_state = JOB_IDLE;
+    if (c->pending < 0) {  /* nothing is pending: a runner error */
+        res.ret = -1, res.err = EINVAL, res.t_end = mono_us();
+    } else if (c->w[c->pending].state == JOB_DONE) {
+        take_result(&c->w[c->pending], &res);
+        c->pending = -1;
+    } else {
+        done = 0;
     }
     pthread_mutex_unlock(&c->mu);
     chan_send(c->chan, OP_POLLCALL, done, 0, &res, sizeof res, NULL, 0);
@@ -828,19 +884,23 @@ static int start_threads(tl_child *c, char *err, size_t errlen)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->pkt_cv, &ca);
-    pthread_cond_init(&c->job_cv, NULL);
-    pthread_condattr_destroy(&ca);
     pthread_t t;
-    if (pthread_create(&t, NULL, reader_main, c) != 0 || pthread_detach(t) != 0 ||
-        pthread_create(&t, NULL, worker_main, c) != 0 || pthread_detach(t) != 0) {
-        snprintf(err, errlen, "cannot start the target's threads");
-        return -1;
+    int bad = pthread_create(&t, NULL, reader_main, c) != 0 || pthread_detach(t) != 0;
+    for (int i = 0; i < W_COUNT && !bad; i++) {
+        tl_worker *w = &c->w[i];
+        w->c = c;
+        pthread_cond_init(&w->go, NULL);
+        pthread_cond_init(&w->done, &ca);
+        bad = pthread_create(&t, NULL, worker_main, w) != 0 || pthread_detach(t) != 0;
+        pthread_mutex_lock(&c->mu);
+        while (!bad && w->tid == 0)
+            pthread_cond_wait(&w->done, &c->mu);
+        pthread_mutex_unlock(&c->mu);
     }
-    pthread_mutex_lock(&c->mu);
-    while (c->worker_tid == 0)
-        pthread_cond_wait(&c->job_cv, &c->mu);
-    pthread_mutex_unlock(&c->mu);
-    return 0;
+    pthread_condattr_destroy(&ca);
+    if (bad)
+        snprintf(err, errlen, "cannot start the target's threads");
+    return bad ? -1 : 0;
 }
 
 static void child_main(int chan, pid_t parent, ino_t host_netns, const ts_target_cfg *cfg)
@@ -854,6 +914,7 @@ static void child_main(int chan, pid_t parent, ino_t host_netns, const ts_target
     c.cfg = *cfg;
     c.host_netns = host_netns;
     c.tun = -1;
+    c.pending = -1;
     char err[512] = "";
     if (tidy_fds(&c, chan) < 0)
         _exit(1);
@@ -919,15 +980,15 @@ static int precheck(const ts_target_cfg *cfg, char *err, size_t errlen)
     if (!in_testnet(cfg->local_ip) || !in_testnet(cfg->remote_ip) ||
         cfg->local_ip == cfg->remote_ip || (cfg->local_ip & 0xff) == 0 ||
         (cfg->local_ip & 0xff) == 0xff) {
-        snprintf(err, errlen, "linux target: addresses must be two distinct hosts of 192.0.2.0/24");
+        snprintf(err, errlen, "addresses must be two distinct hosts of 192.0.2.0/24");
         return -1;
     }
     if (access("/dev/net/tun", F_OK) != 0) {
-        snprintf(err, errlen, "linux target: no /dev/net/tun (the TUN driver is missing)");
+        snprintf(err, errlen, "no /dev/net/tun (the TUN driver is missing)");
         return -1;
     }
     if (geteuid() != 0) {
-        snprintf(err, errlen, "linux target: needs root (it creates a network namespace and a TUN device)");
+        snprintf(err, errlen, "needs root (it creates a network namespace and a TUN device)");
         return -1;
     }
     return 0;
@@ -953,7 +1014,7 @@ static int lx_open(ts_target **out, const ts_target_cfg *cfg, char *err, size_t 
     ts_target *t = calloc(1, sizeof *t);
     int sv[2];
     if (!t || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        snprintf(err, errlen, "linux target: %s", strerror(errno));
+        snprintf(err, errlen, "socketpair: %s", strerror(errno));
         free(t);
         return -1;
     }
@@ -967,7 +1028,7 @@ static int lx_open(ts_target **out, const ts_target_cfg *cfg, char *err, size_t 
     }
     close(sv[1]);
     if (pid < 0) {
-        snprintf(err, errlen, "linux target: fork: %s", strerror(errno));
+        snprintf(err, errlen, "fork: %s", strerror(errno));
         close(sv[0]);
         free(t);
         return -1;
@@ -978,9 +1039,9 @@ static int lx_open(ts_target **out, const ts_target_cfg *cfg, char *err, size_t 
     long n = chan_recv(t->chan, &h, t->msg, 10000);
     if (n < 0 || h.op != OP_READY || h.rc != 0) {
         if (n > 0 && t->msg[n - 1] == '\0')
-            snprintf(err, errlen, "linux target: %s", (const char *)t->msg);
+            snprintf(err, errlen, "%s", (const char *)t->msg);
         else
-            snprintf(err, errlen, "linux target: the namespace process failed to start");
+            snprintf(err, errlen, "the namespace process failed to start");
         close(t->chan);
         reap(t, 1000);
         free(t);
