@@ -324,7 +324,7 @@ void ts_sync(ts_stack *s, ts_skc *k)
     } else if (k->kind == TS_K_REQ) {
         ts_req *r = (ts_req *)k;
         ts_heap_update(s, k, r->t_synack);
-        has_out = r->need_synack || r->need_rst;
+        has_out = r->need_synack;
     } else {
         ts_tw *tw = (ts_tw *)k;
         ts_heap_update(s, k, tw->t_tw);
@@ -355,7 +355,9 @@ static void check_full(ts_stack *s, ts_skc *k, const ts_conn *c)
     uint32_t extra = 0;
     int st = c->c.state;
     INV(k->deadline == conn_deadline(c));
-    if (st == TS_SYN_SENT || st == TS_SYN_RECV)
+    /* the SYN holds iss until it is acked, also in FIN_WAIT_1 after a
+     * close() in a simultaneous open's SYN_RECEIVED (RFC 9293 §3.10.4) */
+    if (st == TS_SYN_SENT || st == TS_SYN_RECV || c->snd_una == c->iss)
         extra++;
     if (c->flags & TS_CF_FIN_SENT)
         extra++;

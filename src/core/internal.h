@@ -39,8 +39,8 @@ typedef struct ts_skc {
     struct ts_skc *hnext; /* 4-tuple hash chain */
     struct ts_skc *out_next;
     uint32_t heap_idx;    /* 1-based position in the timer heap, 0: absent */
+    uint32_t heap_seq;    /* insertion order (mod 2^32): ties fire in a fixed order */
     uint64_t deadline;    /* heap key; TS_NEVER: absent */
-    uint64_t heap_seq;    /* insertion order: ties fire in a fixed order */
 } ts_skc;
 
 #define TS_SACK_RANGES 6
@@ -201,8 +201,6 @@ struct ts_req {
     uint8_t opts;            /* TS_CF_TS_OK | SACK | WS bits, shifted: see reqsk.c */
     uint8_t num_timeout;     /* SYN-ACKs retransmitted */
     uint8_t need_synack;
-    uint8_t need_rst;        /* RST to an ACK with a bad ack (reqsk.c) */
-    uint32_t rst_seq;
     uint64_t t_synack;
     uint64_t synack_time;    /* first SYN-ACK, for the RTT sample */
     uint64_t last_dup;       /* duplicate-SYN rate limit */
@@ -214,17 +212,16 @@ typedef struct ts_tw {
     ts_skc c;
     uint32_t snd_nxt, rcv_nxt;
     uint32_t ts_recent, ts_off;
-    uint32_t ts_recent_stamp_ms;
-    uint64_t last_oow_ack;
+    uint32_t ts_recent_stamp_ms; /* + 1; 0: no timestamps seen */
+    uint32_t last_oow_ack_ms;    /* + 1; 0: never (rate limit of replies) */
     uint64_t t_tw;
     uint16_t rcv_win;        /* window field to advertise */
     uint8_t ts_ok;
     uint8_t reply;           /* TS_TWR_*: what to send */
     uint8_t rcv_wscale;
-    uint32_t rst_seq;
 } ts_tw;
 
-enum { TS_TWR_NONE = 0, TS_TWR_ACK = 1, TS_TWR_RST = 2 };
+enum { TS_TWR_NONE = 0, TS_TWR_ACK = 1 };
 
 /* Stateless replies (RST to no socket, RST from a listener): a small ring. */
 #define TS_CTL_RING 64
@@ -282,7 +279,7 @@ struct ts_stack {
     /* timer heap */
     ts_skc **heap;
     uint32_t heap_len, heap_cap;
-    uint64_t heap_seq;
+    uint32_t heap_seq;
 
     /* output */
     ts_skc *out_head, *out_tail;

@@ -378,16 +378,6 @@ size_t ts_output_req(ts_stack *s, ts_req *r, uint8_t *buf, size_t cap)
     ts_seg g;
     size_t n;
     seg_from_tuple(&g, &r->c.tuple);
-    if (r->need_rst) {
-        /* RST to an ACK with a bad ack number (RFC 9293 §3.10.7.3 via the
-         * listener; LINUX_BEHAVIOUR.md "SYN_RECEIVED": the request survives) */
-        g.flags = TS_TH_RST;
-        g.seq = r->rst_seq;
-        n = emit(s, r->c.conn_id, &g, buf, cap);
-        if (n)
-            r->need_rst = 0;
-        return n;
-    }
     g.flags = TS_TH_SYN | TS_TH_ACK;
     g.seq = r->iss;
     g.ack = r->irs + 1;
@@ -420,17 +410,13 @@ size_t ts_output_tw(ts_stack *s, ts_tw *tw, uint8_t *buf, size_t cap)
     ts_seg g;
     size_t n;
     seg_from_tuple(&g, &tw->c.tuple);
-    if (tw->reply == TS_TWR_RST) {
-        g.flags = TS_TH_RST;
-        g.seq = tw->rst_seq;
-    } else {
-        g.flags = TS_TH_ACK;
-        g.seq = tw->snd_nxt;
-        g.ack = tw->rcv_nxt;
-        g.win = tw->rcv_win;
-        if (tw->ts_ok)
-            add_ts(s, &g, tw->ts_off, tw->ts_recent);
-    }
+    /* Linux tcp_v4_timewait_ack: seq snd_nxt, ack rcv_nxt, the last window */
+    g.flags = TS_TH_ACK;
+    g.seq = tw->snd_nxt;
+    g.ack = tw->rcv_nxt;
+    g.win = tw->rcv_win;
+    if (tw->ts_ok)
+        add_ts(s, &g, tw->ts_off, tw->ts_recent);
     n = emit(s, tw->c.conn_id, &g, buf, cap);
     if (n)
         tw->reply = TS_TWR_NONE;

@@ -442,7 +442,7 @@ static int heap_less(const ts_skc *a, const ts_skc *b)
 {
     if (a->deadline != b->deadline)
         return a->deadline < b->deadline;
-    return a->heap_seq < b->heap_seq;
+    return (int32_t)(a->heap_seq - b->heap_seq) < 0;
 }
 
 static void heap_set(ts_stack *s, uint32_t i, ts_skc *k)

@@ -129,7 +129,9 @@ static int syn_timer(ts_stack *s, ts_conn *c)
 {
     if (write_timeout(s, c))
         return 1;
-    if (!c->retrans_stamp)
+    /* SYN_SENT measures from the first SYN, stamped by connect(), which
+     * may be at time 0: 0 is not "unset" there */
+    if (!c->retrans_stamp && c->c.state != TS_SYN_SENT)
         c->retrans_stamp = s->now;
     c->retransmits++;
     TS_MIB_INC(s, TS_MIB_TCPTimeouts);

@@ -41,7 +41,8 @@ static int tw_oow_limited(const ts_stack *s, const ts_tw *tw, const ts_seg *g)
         return 0; /* data: never part of an ACK loop */
     if (g->flags & TS_TH_FIN && !(g->flags & TS_TH_SYN))
         return 0; /* a FIN takes a sequence number: end != seq */
-    return tw->last_oow_ack && s->now + 1 - tw->last_oow_ack < lim;
+    uint32_t now_ms = (uint32_t)(s->now / TS_MS) + 1;
+    return tw->last_oow_ack_ms && (uint64_t)(now_ms - tw->last_oow_ack_ms) * TS_MS < lim;
 }
 
 static int paws_reject(const ts_stack *s, const ts_tw *tw, const ts_seg *g)
@@ -124,7 +125,7 @@ int ts_tw_process(ts_stack *s, ts_tw *tw, const ts_seg *g)
         tw->t_tw = ts_time_add(s->now, tw_len(s));
         /* fall through */
     case TS_TWD_ACK:
-        tw->last_oow_ack = s->now + 1;
+        tw->last_oow_ack_ms = (uint32_t)(s->now / TS_MS) + 1;
         tw->reply = TS_TWR_ACK;
         ts_sync(s, &tw->c);
         return TS_DROP_TW;
@@ -213,7 +214,7 @@ int ts_tw_enter(ts_stack *s, ts_conn *c, int state, int cause, uint64_t tmo)
     tw->ts_recent_stamp_ms = tw->ts_ok ? (uint32_t)(c->ts_recent_stamp / TS_MS) + 1 : 0;
     tw->rcv_wscale = c->rcv_wscale;
     tw->rcv_win = ts_conn_rcv_win_field(s, c);
-    tw->last_oow_ack = c->last_oow_ack;
+    tw->last_oow_ack_ms = c->last_oow_ack ? (uint32_t)((c->last_oow_ack - 1) / TS_MS) + 1 : 0;
     tw->t_tw = ts_time_add(s->now, tmo);
     /* the full socket leaves the hash; the minisocket takes its place */
     ts_hash_remove(s, &c->c);
