@@ -39,6 +39,13 @@
  *   - The channel and the TUN fd sit at high descriptor numbers and calls on
  *     them are refused (EBADF), so sockets start at 3 as under packetdrill and
  *     a script cannot touch the target's own plumbing.
+ *
+ * Calls (PACKETDRILL.md 3.2): bind uses local_ip:bind_port, connect
+ * remote_ip:connect_port (an integer 2nd argument is a family: AF_UNSPEC
+ * disconnects); write/send send zeros; getsockopt gets a zeroed buffer of
+ * the script's [LEN] (+1), and val/vallen return at most 64 bytes of it;
+ * accept also returns the peer's struct sockaddr_in in val/vallen. SIGPIPE
+ * is ignored in the child, so a send on a reset connection gives EPIPE.
  */
 #include "script/target.h"
 
@@ -455,9 +462,7 @@ static long long do_sockopt(const tl_job *j, ts_call_result *r)
     const ts_call *k = &j->call;
     int fd = (int)arg_i(k, 0, -1), lvl = (int)arg_i(k, 1, 0), name = (int)arg_i(k, 2, 0);
     if (call_is(k, "getsockopt")) {
-        socklen_t len = (socklen_t)(j->buflen - 1);
-        if (arg_i(k, 4, -1) >= 0 && arg_i(k, 4, -1) < (long long)len)
-            len = (socklen_t)arg_i(k, 4, 0);
+        socklen_t len = (socklen_t)(j->buflen - 1);  /* the script's [LEN] */
         long long ret = getsockopt(fd, lvl, name, j->buf, &len);
         r->vallen = len < sizeof r->val ? len : sizeof r->val;
         memcpy(r->val, j->buf, r->vallen);
