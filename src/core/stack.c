@@ -93,10 +93,29 @@ ts_stack *ts_stack_new(const ts_config *cfg, const ts_hooks *hooks, void *user)
     return s;
 }
 
+/* Cuts the links between listeners and their requests and children, so
+ * each object can be freed on its own. */
+static void unlink_listeners(ts_stack *s)
+{
+    for (uint32_t i = 1; i < s->nslots; i++) {
+        ts_conn *l = s->slots[i].conn;
+        if (!l || l->c.state != TS_LISTEN)
+            continue;
+        for (ts_req *r = l->req_head; r; r = r->lnext)
+            r->listener = NULL;
+        for (ts_conn *c = l->acc_head; c; c = c->acc_next)
+            c->listener = NULL;
+        l->req_head = NULL;
+        l->acc_head = l->acc_tail = NULL;
+        l->req_count = l->acc_len = 0;
+    }
+}
+
 static void free_all_of_kind(ts_stack *s)
 {
     /* Every object is in the hash (or is a listener / unhashed full socket
      * reachable through a handle). Free hashed ones first. */
+    unlink_listeners(s);
     for (uint32_t b = 0; b <= s->hash_mask; b++) {
         while (s->hash[b]) {
             ts_skc *k = s->hash[b];
@@ -118,7 +137,6 @@ static void free_all_of_kind(ts_stack *s)
     for (uint32_t i = 1; i < s->nslots; i++) {
         ts_conn *c = s->slots[i].conn;
         if (c) {
-            ts_reset_listener_reqs(s, c);
             ts_handle_release(s, c);
             ts_conn_free(s, c);
         }
