@@ -100,8 +100,16 @@ static int step_paws(ts_stack *s, ts_conn *c, const ts_seg *g)
         return STEP_GO;
     if (s->now - c->ts_recent_stamp >= 24ull * 86400 * TS_SEC)
         return STEP_GO;
+    /* RFC 7323 §5.3 R1 and Linux tcp_validate_incoming: a RST is accepted
+     * even if it fails PAWS (the sequence checks still apply); a SYN gets
+     * the RFC 5961 challenge ACK instead of a dupack */
     if (g->flags & TS_TH_RST)
-        return TS_DROP_PAWS;
+        return STEP_GO;
+    if (g->flags & TS_TH_SYN) {
+        TS_MIB_INC(s, TS_MIB_TCPSYNChallenge);
+        challenge_ack(s, c);
+        return TS_DROP_SYN_CHALLENGE;
+    }
     TS_MIB_INC(s, TS_MIB_PAWSEstab);
     if (!oow_limited_seg(s, c, g, TS_MIB_TCPACKSkippedPAWS))
         send_dupack(s, c);
@@ -425,8 +433,16 @@ static int rcv_side_closed(const ts_conn *c)
 /* RFC 9293 §3.10.7.4 seventh: the segment text (Linux tcp_data_queue). */
 static int step_data(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
-    uint32_t seq = g->seq, len = g->len, off, take;
+    uint32_t seq = g->seq, len = g->len, off, take, fin = !!(g->flags & TS_TH_FIN);
     int st = c->c.state;
+    if ((len || fin) && !ts_seq_gt(seq + len + fin, c->rcv_nxt)) {
+        /* a retransmission, data or FIN wholly before rcv_nxt: ACK at once
+         * (Linux tcp_data_queue, quick-ack + DSACK; CLOSE_WAIT, CLOSING and
+         * LAST_ACK reach it too for seq < rcv_nxt, so a retransmitted FIN
+         * is re-ACKed there) */
+        c->flags |= TS_CF_NEED_ACK;
+        return STEP_GO;
+    }
     if (!len)
         return STEP_GO;
     if (st == TS_CLOSE_WAIT || st == TS_CLOSING || st == TS_LAST_ACK)
@@ -439,11 +455,6 @@ static int step_data(ts_stack *s, ts_conn *c, const ts_seg *g)
         ts_send_rst_for(s, g, c->c.conn_id);
         ts_conn_done(s, c, TS_ECONNRESET, TS_CAUSE_RCV_DATA_CLOSED);
         return STEP_DONE;
-    }
-    if (!ts_seq_gt(seq + len, c->rcv_nxt)) {
-        /* a retransmission: ACK at once (Linux: quick-ack + DSACK) */
-        c->flags |= TS_CF_NEED_ACK;
-        return STEP_GO;
     }
     if (ts_seq_gt(seq, c->rcv_nxt)) {
         /* out of order: held (ooo.c), and a duplicate ACK with SACK blocks

@@ -418,7 +418,7 @@ void ts_reset_listener_reqs(ts_stack *s, ts_conn *l);
 void ts_timer_fire(ts_stack *s, ts_skc *k);
 void ts_conn_rearm(ts_stack *s, ts_conn *c);
 uint64_t ts_model_timeout(uint32_t boundary, uint64_t rto_base_us, uint64_t rto_max_us);
-uint32_t ts_keepalive_time_us(const ts_stack *s, const ts_conn *c);
+uint64_t ts_keepalive_time_us(const ts_stack *s, const ts_conn *c);
 void ts_keepalive_reset(ts_stack *s, ts_conn *c);
 
 /* ---- misc -------------------------------------------------------------- */

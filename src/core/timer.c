@@ -203,10 +203,11 @@ static int probe_timer(ts_stack *s, ts_conn *c)
     return 0;
 }
 
-uint32_t ts_keepalive_time_us(const ts_stack *s, const ts_conn *c)
+/* 64 bits: the default 7200 s is more µs than a uint32_t holds */
+uint64_t ts_keepalive_time_us(const ts_stack *s, const ts_conn *c)
 {
     int t = c->keepidle ? c->keepidle : s->cfg.tcp_keepalive_time;
-    return (uint32_t)t * 1000000u;
+    return (uint64_t)t * TS_SEC;
 }
 
 static uint64_t keepalive_intvl_us(const ts_stack *s, const ts_conn *c)
