@@ -152,9 +152,10 @@ TS_TEST(sim_ladder_draws_arrows_states_and_drops)
     CHECK(strstr(out, "client") && strstr(out, "192.0.2.2"));
     CHECK(strstr(out, "SYN_SENT | (#1 app connect)"));
     CHECK(strstr(out, "|-- S seq 0 win 64240 len 0 ---"));   /* relative to the SYN */
-    CHECK(strstr(out, "S -->|"));                             /* its arrival */
-    CHECK(strstr(out, "lost X-- S. seq 0 ack 1 win 65160")); /* lost on the way back */
-    CHECK(strstr(out, "BAD_ACK: . --X|"));                    /* the stack's drop */
+    CHECK(strstr(out, "S seq 0 -->|"));                       /* its arrival */
+    CHECK(strstr(out, "lost X---"));                          /* lost on the way back */
+    CHECK(strstr(out, "- S. seq 0 ack 1 win 65160 len 0 ---|"));
+    CHECK(strstr(out, "BAD_ACK: . seq 1 ack 2 --X|"));        /* the stack's drop */
     CHECK(strstr(out, "| * close()"));
     CHECK(strstr(out, "   0.010000 "));
     free(out);

@@ -309,9 +309,13 @@ static void print_header(const sim_args *a, ts_scn *s)
                (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
     }
     printf("; links: %s\n", links);
-    printf("  seq/ack %s; \"* ...\" is what an application does;\n"
-           "  (#N cause) is why connection N entered the state beside it.\n\n",
-           a->absolute ? "are raw" : "are relative to each side's SYN (--absolute: raw)");
+    if (a->absolute)
+        printf("  seq/ack are raw; win is the header's field;");
+    else
+        printf("  seq/ack are relative to each side's SYN (--absolute: raw); win is the\n"
+               "  header's field;");
+    printf(" \"* ...\" is what an application does; (#N cause)\n"
+           "  says why connection N entered the state beside it.\n\n");
 }
 
 static const char *end_text(int why)
@@ -363,9 +367,9 @@ static void summary_links(ts_sim *sim)
                 continue;
             snprintf(tag, sizeof tag, "%s -> %s", ts_sim_host_name(sim, (int)a),
                      ts_sim_host_name(sim, (int)b));
-            printf("  %-22s %llu datagrams sent, %llu lost, %llu duplicated\n", tag,
-                   (unsigned long long)st.sent, (unsigned long long)st.lost,
-                   (unsigned long long)st.dup);
+            printf("  %-22s %llu datagram%s sent, %llu lost, %llu duplicated\n", tag,
+                   (unsigned long long)st.sent, st.sent == 1 ? "" : "s",
+                   (unsigned long long)st.lost, (unsigned long long)st.dup);
         }
 }
 

@@ -173,23 +173,27 @@ static void base_learn(ts_ladder *l, const ts_trace_ev *ev)
     b->isn = ev->seq;
 }
 
-static void seg_label(ts_ladder *l, const ts_trace_ev *ev, char *buf, size_t cap)
+/* "P. seq 1 ack 1 win 502 len 100"; brief (arrivals): no win, no "len 0". */
+static void seg_label(ts_ladder *l, const ts_trace_ev *ev, int brief, char *buf, size_t cap)
 {
-    char fl[16];
-    uint32_t seq = ev->seq, ack = ev->ack;
+    char fl[16], ack[24] = "", win[24] = "", len[24] = "";
+    uint32_t seq = ev->seq, an = ev->ack;
     if (!l->o.absolute) {
         const dir_base *fwd = base_find(l, ev->src, ev->dst);
         const dir_base *rev = base_find(l, ev->dst, ev->src);
         if (fwd)
             seq -= fwd->isn;
         if (rev)
-            ack -= rev->isn;
+            an -= rev->isn;
     }
     ts_flags_str(ev->flags, fl);
     if (ev->flags & TS_TH_ACK)
-        snprintf(buf, cap, "%s seq %u ack %u win %u len %u", fl, seq, ack, ev->win, ev->len);
-    else
-        snprintf(buf, cap, "%s seq %u win %u len %u", fl, seq, ev->win, ev->len);
+        snprintf(ack, sizeof ack, " ack %u", an);
+    if (!brief)
+        snprintf(win, sizeof win, " win %u", ev->win);
+    if (!brief || ev->len)
+        snprintf(len, sizeof len, " len %u", ev->len);
+    snprintf(buf, cap, "%s seq %u%s%s%s", fl, seq, ack, win, len);
 }
 
 /* --------------------------------------------------------------- events */
@@ -226,7 +230,7 @@ static void draw_tx(ts_ladder *l, const ts_trace_ev *ev, int lost, int dup)
     int n;
 
     new_line(l, &cv, ev->t_us);
-    seg_label(l, ev, lab, sizeof lab - 8);
+    seg_label(l, ev, 0, lab, sizeof lab - 8);
     if (dup)
         strcat(lab, " (dup)");
     n = (int)strlen(lab);
@@ -267,23 +271,21 @@ static void draw_tx(ts_ladder *l, const ts_trace_ev *ev, int lost, int dup)
 static void draw_rx(ts_ladder *l, const ts_trace_ev *ev)
 {
     canvas cv;
-    char fl[16], txt[96];
+    char lab[96], txt[160];
     int b = col_of(l, ev->host), a = peer_col(l, b, ev->src.ip);
     int xb = bar_x(l, b), drop = ev->kind == TS_TRACE_DROP;
+    const char *why = drop ? ts_drop_reason_name(ev->reason) : "";
 
     new_line(l, &cv, ev->t_us);
-    ts_flags_str(ev->flags, fl);
+    seg_label(l, ev, 1, lab, sizeof lab);
     if (a == b) {
-        snprintf(txt, sizeof txt, "rcvd %s%s%s", fl, drop ? " dropped: " : "",
-                 drop ? ts_drop_reason_name(ev->reason) : "");
+        snprintf(txt, sizeof txt, "rcvd %s%s%s", lab, drop ? ", dropped: " : "", why);
         cv_beside(l, &cv, b, txt);
     } else if (bar_x(l, a) < xb) {
-        snprintf(txt, sizeof txt, "%s%s%s --%c", drop ? ts_drop_reason_name(ev->reason) : "",
-                 drop ? ": " : "", fl, drop ? 'X' : '>');
+        snprintf(txt, sizeof txt, "%s%s%s --%c", why, drop ? ": " : "", lab, drop ? 'X' : '>');
         cv_put(&cv, xb - (int)strlen(txt), txt, l->mid);
     } else {
-        snprintf(txt, sizeof txt, "%c-- %s%s%s", drop ? 'X' : '<', fl, drop ? ": " : "",
-                 drop ? ts_drop_reason_name(ev->reason) : "");
+        snprintf(txt, sizeof txt, "%c-- %s%s%s", drop ? 'X' : '<', lab, drop ? ": " : "", why);
         cv_put(&cv, xb + 1, txt, l->mid);
     }
     cv_emit(l, &cv);

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #define IOBUF 65536
+#define SEND_CHUNK 16384 /* a send buffer's worth: filled, then mostly taken */
 #define PATH_LEN 240
 #define DEFAULT_LIMIT_US (24ull * 3600 * 1000000)
 #define DEFAULT_DELAY_US 10000
@@ -63,23 +64,39 @@ struct ts_scn {
     size_t npaths, cappaths;
     int failed, checks, end_reason;
     char failure[320];
-    uint8_t *io;
+    uint8_t *io;          /* IOBUF bytes: what is sent or received */
+    uint8_t *expect;      /* IOBUF bytes: the pattern a receive should match */
 };
 
 static void peer_pump(ts_scn *s, int i);
 
 /* --------------------------------------------------------- the pattern */
 
-static uint8_t pattern_byte(int host, size_t off)
+static uint32_t pattern_word(int host, size_t off)
 {
     uint32_t v = (uint32_t)(off >> 2) * 2654435761u + (uint32_t)host * 0x9e3779b9u;
-    v ^= v >> 15;
-    return (uint8_t)(v >> ((off & 3) * 8));
+    return v ^ (v >> 15);
 }
 
+static uint8_t pattern_byte(int host, size_t off)
+{
+    return (uint8_t)(pattern_word(host, off) >> ((off & 3) * 8));
+}
+
+/* A word at a time: filling is most of what a bulk sender costs. */
 static void pattern_fill(uint8_t *buf, size_t n, int host, size_t off)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i < n && ((off + i) & 3); i++)
+        buf[i] = pattern_byte(host, off + i);
+    for (; i + 4 <= n; i += 4) {
+        uint32_t v = pattern_word(host, off + i);
+        buf[i] = (uint8_t)v;
+        buf[i + 1] = (uint8_t)(v >> 8);
+        buf[i + 2] = (uint8_t)(v >> 16);
+        buf[i + 3] = (uint8_t)(v >> 24);
+    }
+    for (; i < n; i++)
         buf[i] = pattern_byte(host, off + i);
 }
 
@@ -273,11 +290,14 @@ static void pump_recv(ts_scn *s, int i)
     for (;;) {
         long n = ts_recv(st, p->sk, s->io, IOBUF);
         if (n > 0) {
-            for (long k = 0; k < n && !p->bad; k++)
-                if (s->io[k] != pattern_byte(p->remote_host, p->rcvd + (size_t)k)) {
-                    p->bad = 1;
-                    p->bad_at = p->rcvd + (size_t)k;
-                }
+            pattern_fill(s->expect, (size_t)n, p->remote_host, p->rcvd);
+            if (!p->bad && memcmp(s->io, s->expect, (size_t)n) != 0) {
+                size_t k = 0;
+                while (s->io[k] == s->expect[k])
+                    k++;
+                p->bad = 1;
+                p->bad_at = p->rcvd + k;
+            }
             p->rcvd += (size_t)n;
             got += (size_t)n;
             continue;
@@ -295,15 +315,31 @@ static void pump_recv(ts_scn *s, int i)
     }
 }
 
+/* Room in the send buffer, so a bulk sender fills only what will be taken
+ * (at least 1 byte: a full buffer must still answer EAGAIN). */
+static size_t send_room(ts_scn *s, const scn_peer_st *p)
+{
+    ts_stack *st = stack_of(s, p->host);
+    ts_info info;
+    int buf = 0;
+    size_t len = sizeof buf;
+    if (ts_getsockopt(st, p->sk, TS_SOL_SOCKET, TS_SO_SNDBUF, &buf, &len) != 0 ||
+        ts_sock_info(st, p->sk, &info) != 0 || buf <= 0)
+        return SEND_CHUNK;
+    return (size_t)buf > info.snd_queued ? (size_t)buf - info.snd_queued : 1;
+}
+
 static void pump_send(ts_scn *s, int i)
 {
     scn_peer_st *p = &s->peers[i];
     size_t total = 0;
     while (p->sent < p->beh.send && p->rcvd >= p->beh.send_after && !p->err) {
-        size_t n = p->beh.send - p->sent;
+        size_t n = p->beh.send - p->sent, room = send_room(s, p);
         long r;
-        if (n > IOBUF)
-            n = IOBUF;
+        if (n > SEND_CHUNK)
+            n = SEND_CHUNK;
+        if (n > room)
+            n = room;
         pattern_fill(s->io, n, p->host, p->sent);
         r = ts_send(stack_of(s, p->host), p->sk, s->io, n);
         if (r > 0) {
@@ -400,11 +436,14 @@ int scn_listen(ts_scn *s, int host, uint16_t port, const scn_beh *child, int acc
     int r, i;
 
     addr_str(a, as, sizeof as);
+    /* noted before the call, so the note precedes the transition it causes */
+    ts_sim_note(s->sim, host, "listen(%s)", as);
     if ((r = ts_socket(st, &sk)) == 0 && (r = ts_bind(st, sk, &a)) == 0)
         r = ts_listen(st, sk, -1);
-    ts_sim_note(s->sim, host, "listen(%s)%s%s", as, r ? ": " : "", r ? ts_strerror(r) : "");
-    if (r)
+    if (r) {
+        ts_sim_note(s->sim, host, "listen: %s", ts_strerror(r));
         return r;
+    }
     i = peer_add(s, host, sk, child);
     if (i >= 0) {
         s->peers[i].listener = 1;
@@ -427,13 +466,15 @@ int scn_connect(ts_scn *s, int host, uint16_t lport, int to_host, uint16_t port,
     if (r == 0 && lport)
         r = ts_bind(st, sk, &local);
     if (r == 0) {
+        ts_sim_note(s->sim, host, "connect(%s)", as);
         r = ts_connect(st, sk, &remote);
         if (r == TS_EINPROGRESS)
             r = 0;
     }
-    ts_sim_note(s->sim, host, "connect(%s)%s%s", as, r ? ": " : "", r ? ts_strerror(r) : "");
-    if (r)
+    if (r) {
+        ts_sim_note(s->sim, host, "connect: %s", ts_strerror(r));
         return r;
+    }
     i = peer_add(s, host, sk, b);
     if (i >= 0)
         peer_pump(s, i);
@@ -560,7 +601,9 @@ ts_scn *ts_scn_new(const ts_scenario *sc, const ts_scn_opts *opts, char *err, si
         return NULL;
     }
     s = calloc(1, sizeof *s);
-    if (!s || !(s->io = malloc(IOBUF))) {
+    if (!s || !(s->io = malloc(IOBUF)) || !(s->expect = malloc(IOBUF))) {
+        if (s)
+            free(s->io);
         free(s);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -603,6 +646,7 @@ void ts_scn_free(ts_scn *s)
     free(s->peers);
     free(s->paths);
     free(s->io);
+    free(s->expect);
     free(s);
 }
 

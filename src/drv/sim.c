@@ -528,12 +528,15 @@ static int drain_outputs(ts_sim *sim)
     return any;
 }
 
-/* Until quiet: readiness events to the application, output to the links.
- * -1 when stuck. */
+/* Until quiet: output to the links, readiness events to the application.
+ * Output first: what a stack sends in answer to a segment leaves before
+ * the application wakes up, as from a kernel's softirq. -1 when stuck. */
 static int settle(ts_sim *sim)
 {
     for (;;) {
-        int any = 0, out;
+        int any = 0, out = drain_outputs(sim);
+        if (out < 0)
+            return -1;
         while (sim->headready < sim->nready) {
             ready_ev r = sim->ready[sim->headready++];
             any = 1;
@@ -541,9 +544,6 @@ static int settle(ts_sim *sim)
                 sim->o.app.ready(sim->o.app.user, sim, r.host, r.sock, r.events);
         }
         sim->nready = sim->headready = 0;
-        out = drain_outputs(sim);
-        if (out < 0)
-            return -1;
         if (!any && !out)
             return 0;
     }
