@@ -71,6 +71,15 @@ bench:
 kernel-check: $(BIN)
 	@sh tests/kernel-check.sh
 
+# libFuzzer targets (clang): make fuzz; then build/fuzz/fuzz_stack -max_total_time=60
+FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	for f in $(FUZZ_SRC); do \
+		clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -DTS_CONN_CHECK -D_GNU_SOURCE \
+			-Iinclude -Isrc $$f $(CORE_SRC) -o $(BUILD)/fuzz/$$(basename $$f .c) || exit 1; \
+	done
+
 clean:
 	rm -rf build
 
