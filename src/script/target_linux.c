@@ -48,12 +48,11 @@
  * is ignored in the child, so a send on a reset connection gives EPIPE.
  */
 #include "script/target.h"
+#include "drv/tundev.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
-#include <linux/if_tun.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -61,7 +60,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -228,82 +226,20 @@ static int proc_write(const tl_child *c, const char *path, const char *value,
 
 /* --------------------------------------------------------- set-up, child */
 
-static int ifr_ioctl(int s, unsigned long req, struct ifreq *ifr, const char *what,
-                     char *err, size_t errlen)
-{
-    if (ioctl(s, req, ifr) == 0)
-        return 0;
-    snprintf(err, errlen, "%s on %s: %s", what, ifr->ifr_name, strerror(errno));
-    return -1;
-}
-
-static void set_sin(struct sockaddr *sa, uint32_t ip)
-{
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(ip);
-    memcpy(sa, &sin, sizeof sin);
-}
-
-static int if_up(int s, const char *name, char *err, size_t errlen)
-{
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-    if (ifr_ioctl(s, SIOCGIFFLAGS, &ifr, "SIOCGIFFLAGS", err, errlen) < 0)
-        return -1;
-    ifr.ifr_flags |= IFF_UP;
-    return ifr_ioctl(s, SIOCSIFFLAGS, &ifr, "SIOCSIFFLAGS", err, errlen);
-}
-
-/* Address, netmask /24, MTU, up: classic SIOCSIF* ioctls rather than
- * rtnetlink, since the connected route for 192.0.2.0/24 appears by itself
- * once the device is up with its address. */
+/* The device itself comes from the shared helper (src/drv/tundev.c); lo
+ * is down in a fresh namespace and the kernel's own sockets need it. */
 static int config_dev(const tl_child *c, char *err, size_t errlen)
 {
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) {
-        snprintf(err, errlen, "socket for ioctls: %s", strerror(errno));
+    if (ts_tundev_config(TL_DEV, c->cfg.local_ip, 24, c->cfg.mtu, err, errlen) < 0)
         return -1;
-    }
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", TL_DEV);
-    int rc = -1;
-    set_sin(&ifr.ifr_addr, c->cfg.local_ip);
-    if (ifr_ioctl(s, SIOCSIFADDR, &ifr, "SIOCSIFADDR", err, errlen) < 0)
-        goto out;
-    set_sin(&ifr.ifr_netmask, 0xffffff00u);
-    if (ifr_ioctl(s, SIOCSIFNETMASK, &ifr, "SIOCSIFNETMASK", err, errlen) < 0)
-        goto out;
-    ifr.ifr_mtu = c->cfg.mtu > 0 ? c->cfg.mtu : 1500;
-    if (ifr_ioctl(s, SIOCSIFMTU, &ifr, "SIOCSIFMTU", err, errlen) < 0)
-        goto out;
-    if (if_up(s, "lo", err, errlen) < 0 || if_up(s, TL_DEV, err, errlen) < 0)
-        goto out;
-    rc = 0;
-out:
-    close(s);
-    return rc;
+    return ts_tundev_up("lo", err, errlen);
 }
 
 static int open_tun(tl_child *c, char *err, size_t errlen)
 {
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "open /dev/net/tun: %s", strerror(errno));
+    int fd = ts_tundev_open(TL_DEV, err, errlen);
+    if (fd < 0)
         return -1;
-    }
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", TL_DEV);
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-        snprintf(err, errlen, "TUNSETIFF: %s", strerror(errno));
-        close(fd);
-        return -1;
-    }
     c->tun = fcntl(fd, F_DUPFD_CLOEXEC, c->plumb);
     close(fd);
     if (c->tun < 0) {
