@@ -110,18 +110,25 @@ static void scn_simultaneous_open(ts_scn *s, const ts_scn_ev *ev)
     }
 }
 
-/* Both applications call close() at t=1 s: the FINs cross, each side is in
- * FIN_WAIT_1 when the other's FIN arrives (CLOSING), then its own FIN is
- * ACKed (TIME_WAIT). Both sides wait out TIME_WAIT. */
+/* Both applications call close() at the same instant, 1 s after the data
+ * went both ways: the FINs cross, each side is in FIN_WAIT_1 when the
+ * other's FIN arrives (CLOSING), then its own FIN is ACKed (TIME_WAIT).
+ * Both sides wait out TIME_WAIT. */
 static void scn_simultaneous_close(ts_scn *s, const ts_scn_ev *ev)
 {
     static const scn_beh server = { .send = 100, .expect = 100 };
     static const scn_beh client = { .send = 100, .expect = 100 };
+    int *armed = &scn_vars(s)[0];
     switch (ev->kind) {
     case TS_SCN_START:
         scn_listen(s, SCN_SERVER, 80, &server, 1);
         scn_connect(s, SCN_CLIENT, 0, SCN_SERVER, 80, &client);
-        scn_timer(s, 1 * SEC, SCN_CLIENT, 0);
+        break;
+    case TS_SCN_READY:
+        if (!*armed && scn_nth_peer(s, SCN_SERVER, 0) >= 0 && scn_io_done(s)) {
+            *armed = 1;
+            scn_timer(s, scn_now(s) + 1 * SEC, SCN_CLIENT, 0);
+        }
         break;
     case TS_SCN_TIMER:
         scn_close_host(s, SCN_CLIENT);
@@ -156,7 +163,8 @@ static void scn_refused(ts_scn *s, const ts_scn_ev *ev)
         scn_expect_path(s, SCN_CLIENT, "CLOSED SYN_SENT CLOSED");
         scn_expect_gone(s);
         scn_expect_counter(s, SCN_CLIENT, "TcpAttemptFails", 1);
-        scn_expect_counter(s, SCN_SERVER, "TcpOutRsts", 1);
+        if (scn_perfect(s)) /* a lost RST means a retransmitted SYN, a second RST */
+            scn_expect_counter(s, SCN_SERVER, "TcpOutRsts", 1);
         break;
     default:
         break;
@@ -179,9 +187,11 @@ static void scn_reset_unread(ts_scn *s, const ts_scn_ev *ev)
     case TS_SCN_END:
         scn_expect_path(s, SCN_CLIENT, "CLOSED SYN_SENT ESTABLISHED CLOSED");
         scn_expect_path(s, SCN_SERVER, "LISTEN SYN_RECEIVED ESTABLISHED CLOSED");
+        scn_expect_counter(s, SCN_CLIENT, "TcpExtTCPAbortOnClose", 1);
+        if (!scn_perfect(s))
+            break; /* a RST is sent once: lost, it leaves the server half-open */
         scn_expect_err(s, scn_nth_peer(s, SCN_SERVER, 0), TS_ECONNRESET);
         scn_expect_gone(s);
-        scn_expect_counter(s, SCN_CLIENT, "TcpExtTCPAbortOnClose", 1);
         scn_expect_counter(s, SCN_SERVER, "TcpEstabResets", 1);
         break;
     default:

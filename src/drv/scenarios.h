@@ -150,6 +150,15 @@ size_t scn_peer_count(const ts_scn *s);
 /* The n-th connection peer (not listener) of host, in creation order; -1. */
 int scn_nth_peer(const ts_scn *s, int host, int n);
 
+/* Virtual time now. */
+uint64_t scn_now(const ts_scn *s);
+/* Scratch integers for the scenario's own state (zero at the start). */
+#define SCN_NVARS 16
+int *scn_vars(ts_scn *s);
+/* The links neither lose, duplicate nor reorder: exact outcomes (paths,
+ * counters, a RST that must arrive) can be checked. */
+int scn_perfect(const ts_scn *s);
+
 /* Checks: the first failure is kept, later checks still count. */
 void scn_expect(ts_scn *s, int cond, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -158,6 +167,9 @@ void scn_expect(ts_scn *s, int cond, const char *fmt, ...)
  * Skipped (not failed) when links lose, duplicate or reorder: the path
  * may legitimately differ then (a lost ACK of a FIN skips FIN_WAIT_2). */
 void scn_expect_path(ts_scn *s, int host, const char *path);
+/* Every connection peer has sent all it meant to and received what it
+ * expected (so far; no check recorded). */
+int scn_io_done(const ts_scn *s);
 /* Every peer sent all it meant to, got all it expected, intact, and saw no error. */
 void scn_expect_io(ts_scn *s);
 /* No host has any connection left. */

@@ -63,6 +63,7 @@ struct ts_scn {
     scn_path *paths;
     size_t npaths, cappaths;
     int failed, checks, end_reason;
+    int vars[SCN_NVARS];
     char failure[320];
     uint8_t *io;          /* IOBUF bytes: what is sent or received */
     uint8_t *expect;      /* IOBUF bytes: the pattern a receive should match */
@@ -689,14 +690,18 @@ int scn_peer(const ts_scn *s, int peer, scn_peer_view *out)
 
 /* -------------------------------------------------------------- checks */
 
-static int links_perfect(const ts_scn *s)
+uint64_t scn_now(const ts_scn *s) { return ts_sim_now(s->sim); }
+
+int *scn_vars(ts_scn *s) { return s->vars; }
+
+int scn_perfect(const ts_scn *s)
 {
     return s->link.loss == 0 && s->link.dup == 0 && s->link.reorder == 0;
 }
 
 void scn_expect_path(ts_scn *s, int host, const char *path)
 {
-    if (!links_perfect(s))
+    if (!scn_perfect(s))
         return;
     for (size_t i = 0; i < s->npaths; i++)
         if (s->paths[i].host == host && strcmp(s->paths[i].text, path) == 0) {
@@ -705,6 +710,16 @@ void scn_expect_path(ts_scn *s, int host, const char *path)
         }
     scn_expect(s, 0, "no connection of %s went through %s", ts_sim_host_name(s->sim, host),
                path);
+}
+
+int scn_io_done(const ts_scn *s)
+{
+    for (size_t i = 0; i < s->npeers; i++) {
+        const scn_peer_st *p = &s->peers[i];
+        if (!p->listener && (p->sent < p->beh.send || p->rcvd < p->beh.expect))
+            return 0;
+    }
+    return 1;
 }
 
 void scn_expect_io(ts_scn *s)
