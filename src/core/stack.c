@@ -717,6 +717,8 @@ uint64_t ts_stack_counter(const ts_stack *s, size_t i)
 
 uint64_t ts_stack_counter_by_name(const ts_stack *s, const char *name)
 {
+    if (!name)
+        return UINT64_MAX; /* bad input never crashes: "unknown" */
     for (size_t i = 0; i < TS_MIB_MAX; i++) {
         size_t gl = strlen(mib_groups[i]);
         if (strcmp(name, mib_names[i]) == 0 ||
@@ -740,6 +742,8 @@ size_t ts_stack_conns(const ts_stack *s, ts_conn_summary *out, size_t cap)
     size_t n = 0;
     if (!s)
         return 0;
+    if (!out)
+        cap = 0; /* nowhere to write: just count */
     /* Collect, then order by conn id: hash order must never leak out. */
     for (uint32_t b = 0; b <= s->hash_mask; b++) {
         for (ts_skc *k = s->hash[b]; k; k = k->hnext) {

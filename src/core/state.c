@@ -17,7 +17,7 @@
  *
  *   state         send        recv         shutdown(WR)   close
  *   CLOSED        EPIPE       ENOTCONN/0   ENOTCONN       free
- *   LISTEN        EPIPE       ENOTCONN     ENOTCONN (RD: closes listener)  reset requests, free
+ *   LISTEN        EPIPE       ENOTCONN     0, no-op (RD: closes listener)  reset requests, free
  *   SYN_SENT      EAGAIN      EAGAIN       -> CLOSED      -> CLOSED, nothing sent
  *   SYN_RECEIVED  EAGAIN      EAGAIN       FIN queued     -> FIN_WAIT_1 (FIN)
  *   ESTABLISHED   queue       read         -> FIN_WAIT_1  -> FIN_WAIT_1, RST if unread data
