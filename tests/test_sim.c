@@ -465,3 +465,100 @@ TS_TEST(sim_diagram_dot_renders)
     CHECK(atoi(svg) >= edges);
     CHECK(edges > 10);
 }
+
+/* ------------------------------------------- a scenario outside the table */
+
+/* The kit is enough for a new scenario in a few lines: a SYN into a link
+ * that loses everything. Linux 6.18 sends SYNs at 0, 1, 2, 3, 4, 5, 7, 11,
+ * 19, 35 and 67 s and connect() fails with ETIMEDOUT at 131 s
+ * (LINUX_BEHAVIOUR.md: tcp_syn_retries 6 + tcp_syn_linear_timeouts 4). */
+static void scn_syn_blackhole(ts_scn *s, const ts_scn_ev *ev)
+{
+    static const scn_beh client = { .close = SCN_CLOSE_AFTER_IO };
+    static const ts_sim_link cut = { .loss = 1.0 };
+    if (ev->kind == TS_SCN_START) {
+        scn_link_set(s, SCN_CLIENT, SCN_SERVER, &cut);
+        scn_connect(s, SCN_CLIENT, 0, SCN_SERVER, 80, &client);
+    } else if (ev->kind == TS_SCN_END) {
+        scn_expect_err(s, scn_nth_peer(s, SCN_CLIENT, 0), TS_ETIMEDOUT);
+        scn_expect_path(s, SCN_CLIENT, "CLOSED SYN_SENT CLOSED");
+        scn_expect_gone(s);
+    }
+}
+
+typedef struct syn_log {
+    uint64_t t[16];
+    int n, lost;
+} syn_log;
+
+static void log_syns(void *user, const ts_trace_ev *ev)
+{
+    syn_log *l = user;
+    if (ev->kind == TS_TRACE_TX && (ev->flags & TS_TH_SYN) && l->n < 16)
+        l->t[l->n++] = ev->t_us;
+    if (ev->kind == TS_TRACE_LOST)
+        l->lost++;
+}
+
+TS_TEST(sim_custom_scenario_syn_timeout)
+{
+    static const ts_scenario sc = { "syn-blackhole", "SYNs into a black hole",
+                                    scn_syn_blackhole };
+    static const uint64_t want[] = { 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 };
+    syn_log log;
+    ts_scn_opts o;
+    char err[256];
+    ts_scn *s;
+    int r;
+    memset(&log, 0, sizeof log);
+    memset(&o, 0, sizeof o);
+    o.mem = th_mem();
+    o.on_event = log_syns;
+    o.event_user = &log;
+    s = ts_scn_new(&sc, &o, err, sizeof err);
+    CHECK(s != NULL);
+    r = ts_scn_run(s);
+    if (r != 0)
+        th_fail(__FILE__, __LINE__, "%s", ts_scn_failure(s));
+    CHECK_EQ(ts_sim_now(ts_scn_sim(s)), 131000000);
+    ts_scn_free(s);
+    CHECK_EQ(log.n, 11);
+    CHECK_EQ(log.lost, 11);
+    for (int i = 0; i < 11; i++)
+        CHECK_EQ(log.t[i], want[i] * 1000000);
+}
+
+/* Socket options in a behaviour: SO_LINGER {1, 0} turns the client's close
+ * into a RST, so there is no TIME_WAIT. Linux's tcp_close counts this as
+ * TCPAbortOnData (TCPAbortOnLinger is for TCP_LINGER2 < 0). */
+static void scn_linger0(ts_scn *s, const ts_scn_ev *ev)
+{
+    static const scn_beh server = { .send = 10, .expect = 10, .close = SCN_CLOSE_ON_EOF };
+    static const scn_beh client = { .send = 10, .expect = 10, .close = SCN_CLOSE_AFTER_IO,
+                                    .opt = { { TS_SOL_SOCKET, TS_SO_LINGER, 0 } } };
+    if (ev->kind == TS_SCN_START) {
+        scn_listen(s, SCN_SERVER, 80, &server, 1);
+        scn_connect(s, SCN_CLIENT, 0, SCN_SERVER, 80, &client);
+    } else if (ev->kind == TS_SCN_END) {
+        scn_expect_path(s, SCN_CLIENT, "CLOSED SYN_SENT ESTABLISHED CLOSED");
+        scn_expect_counter(s, SCN_CLIENT, "TcpExtTCPAbortOnData", 1);
+        scn_expect_counter(s, SCN_CLIENT, "TcpExtTW", 0);
+        scn_expect_gone(s);
+    }
+}
+
+TS_TEST(sim_custom_scenario_socket_options)
+{
+    static const ts_scenario sc = { "linger0", "SO_LINGER 0", scn_linger0 };
+    ts_scn_opts o;
+    char err[256];
+    ts_scn *s;
+    memset(&o, 0, sizeof o);
+    o.mem = th_mem();
+    s = ts_scn_new(&sc, &o, err, sizeof err);
+    CHECK(s != NULL);
+    if (ts_scn_run(s) != 0)
+        th_fail(__FILE__, __LINE__, "%s", ts_scn_failure(s));
+    CHECK(ts_sim_now(ts_scn_sim(s)) < 1000000); /* no 60 s TIME_WAIT */
+    ts_scn_free(s);
+}

@@ -109,6 +109,15 @@ enum scn_close {
     SCN_CLOSE_UNREAD      /* as soon as data arrives, without reading it (RST) */
 };
 
+/* A socket option set before connect() / listen() and on accepted
+ * connections: { TS_SOL_SOCKET, TS_SO_KEEPALIVE, 1 }. For TS_SO_LINGER,
+ * val is l_linger with l_onoff = 1. A zero level ends the list. */
+typedef struct scn_sockopt {
+    int level, opt, val;
+} scn_sockopt;
+
+#define SCN_MAX_OPTS 4
+
 /* What the application does on one connection. */
 typedef struct scn_beh {
     size_t send;          /* bytes of the check pattern to send */
@@ -116,6 +125,7 @@ typedef struct scn_beh {
     size_t expect;        /* bytes it wants to receive */
     int close;            /* enum scn_close */
     uint64_t close_delay_us; /* think time before that close */
+    scn_sockopt opt[SCN_MAX_OPTS];
 } scn_beh;
 
 /* SETUP only. Declares a host (index in declaration order; the addresses
@@ -134,6 +144,13 @@ void scn_close(ts_scn *s, int peer);
 /* Closes every connection (not listener) host's application holds. */
 void scn_close_host(ts_scn *s, int host);
 void scn_timer(ts_scn *s, uint64_t at_us, int host, int id);
+/* Ends the run once this instant's work is done (TS_SCN_END follows). */
+void scn_stop(ts_scn *s);
+/* A host's stack, for calls the kit does not make (setsockopt, sysctl...). */
+ts_stack *scn_stack(ts_scn *s, int host);
+/* Changes the link from -> to (-1: every host) from now on, e.g. to cut a
+ * peer off: { .loss = 1 }. 0 or TS_EINVAL. */
+int scn_link_set(ts_scn *s, int from, int to, const ts_sim_link *link);
 
 /* What a peer saw. */
 typedef struct scn_peer_view {

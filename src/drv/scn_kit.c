@@ -230,6 +230,35 @@ int scn_nth_peer(const ts_scn *s, int host, int n)
     return -1;
 }
 
+void scn_stop(ts_scn *s) { ts_sim_stop(s->sim); }
+
+ts_stack *scn_stack(ts_scn *s, int host) { return stack_of(s, host); }
+
+int scn_link_set(ts_scn *s, int from, int to, const ts_sim_link *link)
+{
+    return ts_sim_set_link(s->sim, from, to, link);
+}
+
+/* The behaviour's socket options; a failure is noted and kept as the
+ * peer's error by the caller's checks (scn_expect_io). */
+static int apply_opts(ts_scn *s, int host, ts_sock sk, const scn_beh *b)
+{
+    for (int k = 0; b && k < SCN_MAX_OPTS && b->opt[k].level; k++) {
+        const scn_sockopt *o = &b->opt[k];
+        ts_linger lg = { 1, o->val };
+        int r = o->level == TS_SOL_SOCKET && o->opt == TS_SO_LINGER
+                    ? ts_setsockopt(stack_of(s, host), sk, o->level, o->opt, &lg, sizeof lg)
+                    : ts_setsockopt(stack_of(s, host), sk, o->level, o->opt, &o->val,
+                                    sizeof o->val);
+        if (r) {
+            ts_sim_note(s->sim, host, "setsockopt(%d, %d): %s", o->level, o->opt,
+                        ts_strerror(r));
+            return r;
+        }
+    }
+    return 0;
+}
+
 void scn_timer(ts_scn *s, uint64_t at_us, int host, int id)
 {
     ts_sim_timer(s->sim, at_us, host, id < 0 ? 0 : id);
@@ -266,6 +295,8 @@ static void pump_accept(ts_scn *s, int i)
             return;
         s->peers[child].connected = 1;
         ts_sim_note(s->sim, host, "accept() from %s", a);
+        if (apply_opts(s, host, c, &s->peers[i].beh) != 0)
+            s->peers[child].err = TS_EINVAL;
         peer_pump(s, child);
         if (s->peers[i].accepts_left > 0 && --s->peers[i].accepts_left == 0) {
             do_close(s, i, " the listener");
@@ -439,7 +470,8 @@ int scn_listen(ts_scn *s, int host, uint16_t port, const scn_beh *child, int acc
     addr_str(a, as, sizeof as);
     /* noted before the call, so the note precedes the transition it causes */
     ts_sim_note(s->sim, host, "listen(%s)", as);
-    if ((r = ts_socket(st, &sk)) == 0 && (r = ts_bind(st, sk, &a)) == 0)
+    if ((r = ts_socket(st, &sk)) == 0 && (r = apply_opts(s, host, sk, child)) == 0 &&
+        (r = ts_bind(st, sk, &a)) == 0)
         r = ts_listen(st, sk, -1);
     if (r) {
         ts_sim_note(s->sim, host, "listen: %s", ts_strerror(r));
@@ -464,6 +496,8 @@ int scn_connect(ts_scn *s, int host, uint16_t lport, int to_host, uint16_t port,
 
     addr_str(remote, as, sizeof as);
     r = ts_socket(st, &sk);
+    if (r == 0)
+        r = apply_opts(s, host, sk, b);
     if (r == 0 && lport)
         r = ts_bind(st, sk, &local);
     if (r == 0) {
