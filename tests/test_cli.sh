@@ -3,11 +3,11 @@
 # the sim/diagram output shapes. Usage errors must exit 2 with exactly one
 # line on stderr naming the bad word, and nothing on stdout.
 #
-#   sh tests/test_cli.sh [path/to/tcpstate]      (default: build/tcpstate)
+#   sh tests/test_cli.sh [path/to/tcpstate]   (default: $TCPSTATE, else build/tcpstate)
 #
 # Prints one line per check and "N passed, N failed"; exits 1 on a failure.
 
-BIN=${1:-build/tcpstate}
+BIN=${1:-${TCPSTATE:-build/tcpstate}}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tcpstate-cli.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 pass=0
