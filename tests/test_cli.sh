@@ -75,6 +75,9 @@ usage_error "help for an unknown command" "nosuch" help nosuch
 usage_error "sim without scenario" "scenario" sim
 usage_error "unknown scenario" "no-such-scenario" sim no-such-scenario
 usage_error "unknown sim option" "--nope" sim lifecycle --nope
+usage_error "scenario typo gets a suggestion" "did you mean lifecycle?" sim lifecyle
+usage_error "option typo gets a suggestion" "did you mean --json?" sim lifecycle --jsno
+usage_error "command typo gets a suggestion" "did you mean sim?" simm
 usage_error "two scenarios" "refused" sim lifecycle refused
 usage_error "--seed without value" "--seed" sim lifecycle --seed
 usage_error "--seed not a number" "abc" sim lifecycle --seed abc

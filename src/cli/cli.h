@@ -8,6 +8,7 @@
 #ifndef TS_CLI_H
 #define TS_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,6 +25,10 @@ void ts_cli_diagram_help(FILE *out);
 /* "tcpstate CMD: " + message + "\n" on stderr; returns TS_EXIT_USAGE. */
 int ts_cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The candidate nearest to word by edit distance, if it is a likely typo
+ * (at most a third of its letters wrong); NULL otherwise. */
+const char *ts_cli_closest(const char *word, const char *const *cands, size_t n);
 
 /* Option parsing shared by the subcommands: argv[*i] is "--name" or
  * "--name=value". Returns 1 when it is that option (value set, *i moved

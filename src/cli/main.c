@@ -37,6 +37,45 @@ int ts_cli_usage(const char *cmd, const char *fmt, ...)
     return TS_EXIT_USAGE;
 }
 
+/* Levenshtein distance, capped at 32 characters (longer words are never
+ * typos of our short names). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[33];
+    if (la > 32 || lb > 32)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+const char *ts_cli_closest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t bd = 99;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edit_distance(word, cands[i]);
+        if (d < bd) {
+            bd = d;
+            best = cands[i];
+        }
+    }
+    return best && bd * 3 <= strlen(best) ? best : NULL;
+}
+
 int ts_cli_opt(int argc, char **argv, int *i, const char *cmd, const char *name,
                const char **value)
 {
@@ -145,6 +184,12 @@ int main(int argc, char **argv)
         return run_script(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return ts_cli_usage(NULL, "unknown option '%s' (try tcpstate --help)", cmd);
+    {
+        static const char *const cmds[] = { "sim", "diagram", "script", "help" };
+        const char *near = ts_cli_closest(cmd, cmds, 4);
+        if (near)
+            return ts_cli_usage(NULL, "unknown command '%s' (did you mean %s?)", cmd, near);
+    }
     return ts_cli_usage(NULL, "unknown command '%s' (commands: sim, diagram, script, help)",
                         cmd);
 }

@@ -242,6 +242,30 @@ static int flag_opt(sim_args *a, const char *arg)
     return 0;
 }
 
+static int unknown_option(const char *arg)
+{
+    static const char *const opts[] = { "--seed", "--loss", "--delay", "--limit", "--json",
+                                        "--counters", "--sysctl", "--sysctl-file",
+                                        "--absolute", "--no-rx", "--list", "--help" };
+    const char *near = ts_cli_closest(arg, opts, sizeof opts / sizeof opts[0]);
+    if (near)
+        return ts_cli_usage(CMD, "unknown option '%s' (did you mean %s?)", arg, near);
+    return ts_cli_usage(CMD, "unknown option '%s' (see tcpstate sim --help)", arg);
+}
+
+static int unknown_scenario(const char *name)
+{
+    const char *names[64], *near;
+    const ts_scenario *sc;
+    size_t n = 0;
+    while (n < 64 && (sc = ts_scenario_at(n)) != NULL)
+        names[n++] = sc->name;
+    near = ts_cli_closest(name, names, n);
+    if (near)
+        return ts_cli_usage(CMD, "unknown scenario '%s' (did you mean %s?)", name, near);
+    return ts_cli_usage(CMD, "unknown scenario '%s' (tcpstate sim --list names them)", name);
+}
+
 /* Returns -1 to go on, or the exit status. */
 static int parse_args(sim_args *a, int argc, char **argv)
 {
@@ -261,12 +285,11 @@ static int parse_args(sim_args *a, int argc, char **argv)
         if (r >= 2)
             return r;
         if (arg[0] == '-')
-            return ts_cli_usage(CMD, "unknown option '%s' (see tcpstate sim --help)", arg);
+            return unknown_option(arg);
         if (a->scenario)
             return ts_cli_usage(CMD, "unexpected argument '%s' (one scenario at a time)", arg);
         if (!ts_scenario_find(arg))
-            return ts_cli_usage(CMD, "unknown scenario '%s' (tcpstate sim --list names them)",
-                                arg);
+            return unknown_scenario(arg);
         a->scenario = arg;
     }
     if (!a->scenario && !a->list)
