@@ -332,13 +332,11 @@ static void print_header(const sim_args *a, ts_scn *s)
                (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
     }
     printf("; links: %s\n", links);
-    if (a->absolute)
-        printf("  seq/ack are raw; win is the header's field;");
-    else
-        printf("  seq/ack are relative to each side's SYN (--absolute: raw); win is the\n"
-               "  header's field;");
-    printf(" \"* ...\" is what an application does; (#N cause)\n"
-           "  says why connection N entered the state beside it.\n\n");
+    printf("\n  how to read: flags as tcpdump prints them (S SYN, . ACK, P PSH, F FIN, R RST);\n"
+           "  seq/ack %s; win is the header field;\n"
+           "  \"* ...\" is what an application does; (#N cause) is why connection N entered\n"
+           "  the state beside it; X marks a segment lost on the way or dropped on arrival.\n\n",
+           a->absolute ? "are raw" : "relative to each side's SYN (--absolute: raw)");
 }
 
 static const char *end_text(int why)

@@ -51,7 +51,7 @@ typedef struct ts_scn_ev {
     int host;         /* READY, TIMER */
     int peer;         /* READY: the kit's peer index, -1 if none */
     unsigned events;  /* READY */
-    int timer;        /* TIMER: the id given to scn_timer */
+    int timer;        /* TIMER: the id given to scn_timer (>= 0) */
 } ts_scn_ev;
 
 typedef void (*ts_scn_fn)(ts_scn *s, const ts_scn_ev *ev);
