@@ -240,13 +240,14 @@ static void draw_tx(ts_ladder *l, const ts_trace_ev *ev, int lost, int dup)
         return;
     }
     for (int x = lo + 1; x < hi; x++)
-        cv.c[x] = '-';
+        if (cv.c[x] != '|') /* bars of hosts in between stay visible */
+            cv.c[x] = '-';
     if (lost) {
         int stop = lo + (hi - lo) * 3 / 4;
         if (!right)
             stop = hi - (hi - lo) * 3 / 4;
         for (int x = lo + 1; x < hi; x++)
-            if (right ? x > stop : x < stop)
+            if ((right ? x > stop : x < stop) && cv.c[x] != '|')
                 cv.c[x] = ' ';
         cv.c[stop] = 'X';
         cv_put(&cv, right ? stop + 2 : stop - 5, "lost", 4);
@@ -298,9 +299,15 @@ static void draw_state(ts_ladder *l, const ts_trace_ev *ev)
     int c = col_of(l, ev->host);
 
     new_line(l, &cv, ev->t_us);
-    cv_lane(l, &cv, c, ts_state_name(ev->to));
-    snprintf(txt, sizeof txt, "(#%u %s)", ev->conn_id, ts_cause_name(ev->cause));
-    cv_beside(l, &cv, c, txt);
+    if (c > 0 && c < (int)l->ncol - 1) { /* a middle column: both right of its bar */
+        snprintf(txt, sizeof txt, "%s (#%u %s)", ts_state_name(ev->to), ev->conn_id,
+                 ts_cause_name(ev->cause));
+        cv_put(&cv, bar_x(l, c) + 2, txt, l->mid - 2);
+    } else {
+        cv_lane(l, &cv, c, ts_state_name(ev->to));
+        snprintf(txt, sizeof txt, "(#%u %s)", ev->conn_id, ts_cause_name(ev->cause));
+        cv_beside(l, &cv, c, txt);
+    }
     cv_emit(l, &cv);
 }
 
