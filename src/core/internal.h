@@ -420,6 +420,7 @@ void ts_conn_rearm(ts_stack *s, ts_conn *c);
 uint64_t ts_model_timeout(uint32_t boundary, uint64_t rto_base_us, uint64_t rto_max_us);
 uint64_t ts_keepalive_time_us(const ts_stack *s, const ts_conn *c);
 void ts_keepalive_reset(ts_stack *s, ts_conn *c);
+void ts_keepalive_rearm(ts_stack *s, ts_conn *c);
 
 /* ---- misc -------------------------------------------------------------- */
 #define TS_MIN(a, b) ((a) < (b) ? (a) : (b))

@@ -90,7 +90,7 @@ static int set_tcp_level(ts_stack *s, ts_conn *c, int opt, const void *val, size
             return TS_EINVAL;
         c->keepidle = v;
         if (keepalive_active(c))
-            ts_keepalive_reset(s, c);
+            ts_keepalive_rearm(s, c);
         return 0;
     case TS_TCP_KEEPINTVL:
         if (v < 1 || v > 32767)

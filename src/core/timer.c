@@ -229,6 +229,19 @@ void ts_keepalive_reset(ts_stack *s, ts_conn *c)
     c->t_life = ts_time_add(s->now, ts_keepalive_time_us(s, c));
 }
 
+/* TCP_KEEPIDLE changed (Linux tcp_sock_set_keepidle_locked): the timer is
+ * re-armed for what is left of the new idle time since the last segment
+ * received, at once if that has passed (tests/pkt/keepalive_idle_set_late.pkt). */
+void ts_keepalive_rearm(ts_stack *s, ts_conn *c)
+{
+    uint64_t idle = ts_keepalive_time_us(s, c);
+    uint64_t elapsed = s->now - TS_MIN(s->now, TS_MAX(c->rcv_tstamp, c->lrcvtime));
+    if (c->life_timer == TS_LT_FIN_WAIT2)
+        return;
+    c->life_timer = TS_LT_KEEPALIVE;
+    c->t_life = ts_time_add(s->now, idle > elapsed ? idle - elapsed : 0);
+}
+
 /* Linux tcp_keepalive_timer (LINUX_BEHAVIOUR.md "keepalive probe and
  * abort"): idle time is measured from the last segment received. */
 static int keepalive_timer(ts_stack *s, ts_conn *c)
