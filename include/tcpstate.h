@@ -126,7 +126,7 @@ enum ts_cause {
     TS_CAUSE_TW_REOPEN,      /* TIME_WAIT reopened by a new SYN */
     TS_CAUSE_TW_OVERFLOW,    /* tcp_max_tw_buckets reached */
     TS_CAUSE_ORPHAN_LIMIT,   /* tcp_max_orphans reached */
-    TS_CAUSE_LISTEN_CLOSE,   /* listener closed: pending request reset */
+    TS_CAUSE_LISTEN_CLOSE,   /* listener closed: pending request dropped */
     TS_CAUSE_LISTEN_OVERFLOW,/* accept queue full with tcp_abort_on_overflow=1 */
     TS_CAUSE_MAX
 };

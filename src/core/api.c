@@ -469,8 +469,11 @@ int ts_shutdown(ts_stack *s, ts_sock h, int how)
         return (int)api_done(s, c, 0);
     }
     if (st == TS_SYN_SENT) {
-        /* inet_shutdown disconnects a connecting socket, nothing sent */
+        /* inet_shutdown disconnects a connecting socket, nothing sent;
+         * tcp_disconnect leaves ECONNRESET in SO_ERROR
+         * (tests/pkt/syn_sent_shutdown.pkt) */
         ts_conn_done(s, c, 0, TS_CAUSE_APP_SHUTDOWN);
+        c->err = TS_ECONNRESET;
         c->connect_state = TS_CS_NONE;
         return (int)api_done(s, c, 0);
     }

@@ -402,6 +402,7 @@ void ts_req_free(ts_stack *s, ts_req *r, int cause, int to_state);
 ts_conn *ts_req_to_child(ts_stack *s, ts_req *r, const ts_seg *seg);
 ts_req *ts_req_create(ts_stack *s, ts_conn *l, const ts_seg *g);
 void ts_req_send_ack(ts_stack *s, ts_req *r);
+uint16_t ts_req_rcv_window(const ts_stack *s, const ts_req *r);
 int ts_req_decide(const ts_stack *s, const ts_req *r, const ts_seg *g);
 int ts_listen_decide(const ts_stack *s, const ts_conn *l, const ts_seg *g);
 int ts_tw_decide(const ts_stack *s, const ts_tw *tw, const ts_seg *g);

@@ -68,25 +68,17 @@ int ts_listen_process(ts_stack *s, ts_conn *l, const ts_seg *g)
     return 0;
 }
 
-/* Closing a listener resets every pending request and every child not yet
- * accepted (Linux inet_csk_listen_stop). */
+/* Closing a listener resets every child not yet accepted (Linux
+ * inet_csk_listen_stop -> tcp_disconnect: RST). Pending requests are only
+ * dropped, silently: Linux leaves them in the hash and frees them when
+ * their SYN-ACK timer or the peer's next segment finds the listener gone
+ * (reqsk_timer_handler, tcp_v4_rcv); the peer's ACK then meets no socket
+ * and gets <SEQ=SEG.ACK><CTL=RST>. RFC 9293 §3.10.4 allows the reset;
+ * Linux does not send it (tests/pkt/listen_close_pending_request.pkt). */
 void ts_reset_listener_reqs(ts_stack *s, ts_conn *l)
 {
-    while (l->req_head) {
-        ts_req *r = l->req_head;
-        ts_seg *g = ts_ctl_push(s, r->c.conn_id);
-        if (g) {
-            memset(g, 0, sizeof *g);
-            g->src_ip = r->c.tuple.local.ip;
-            g->src_port = r->c.tuple.local.port;
-            g->dst_ip = r->c.tuple.remote.ip;
-            g->dst_port = r->c.tuple.remote.port;
-            g->flags = TS_TH_RST | TS_TH_ACK;
-            g->seq = r->iss + 1;
-            g->ack = r->irs + 1;
-        }
-        ts_req_free(s, r, TS_CAUSE_LISTEN_CLOSE, TS_CLOSE);
-    }
+    while (l->req_head)
+        ts_req_free(s, l->req_head, TS_CAUSE_LISTEN_CLOSE, TS_CLOSE);
     while (l->acc_head) {
         ts_conn *c = l->acc_head;
         ts_conn_send_rst(s, c);

@@ -383,7 +383,7 @@ size_t ts_output_req(ts_stack *s, ts_req *r, uint8_t *buf, size_t cap)
     g.ack = r->irs + 1;
     g.opt_present = TS_OPT_MSS;
     g.mss = our_mss(s);
-    g.win = (uint16_t)ts_initial_window(s, g.mss);
+    g.win = ts_req_rcv_window(s, r);
     if (r->opts & TS_OPT_SACKOK)
         g.opt_present |= TS_OPT_SACKOK;
     if (r->opts & TS_OPT_TS)

@@ -38,9 +38,16 @@ enum ts_req_disp {
     TS_RD_CHILD
 };
 
-static uint16_t synack_window(const ts_stack *s)
+/* The request's receive window (Linux tcp_openreq_init_rwin): the initial
+ * window in whole segments of the MSS we will receive, which is 12 bytes
+ * less when timestamps were agreed: 45 x 1448 = 65160 with them, 44 x 1460
+ * = 64240 without (tests/pkt/listen_synack_window.pkt). */
+uint16_t ts_req_rcv_window(const ts_stack *s, const ts_req *r)
 {
-    return (uint16_t)ts_initial_window(s, (uint16_t)(s->cfg.mtu - 40));
+    uint16_t mss = (uint16_t)(s->cfg.mtu - 40);
+    if (r->opts & TS_OPT_TS)
+        mss -= 12;
+    return (uint16_t)ts_initial_window(s, mss);
 }
 
 static int req_oow_limited(const ts_stack *s, const ts_req *r, const ts_seg *g)
@@ -61,7 +68,7 @@ int ts_req_decide(const ts_stack *s, const ts_req *r, const ts_seg *g)
         return req_oow_limited(s, r, g) ? TS_RD_DUP_SYN_LIMITED : TS_RD_DUP_SYN;
     if ((g->flags & TS_TH_ACK) && g->ack != r->iss + 1)
         return TS_RD_BAD_ACK_RST;
-    if (!ts_in_window(g->seq, end, rcv_nxt, rcv_nxt + synack_window(s))) {
+    if (!ts_in_window(g->seq, end, rcv_nxt, rcv_nxt + ts_req_rcv_window(s, r))) {
         if (g->flags & TS_TH_RST)
             return TS_RD_OUT_OF_WINDOW;
         return req_oow_limited(s, r, g) ? TS_RD_OOW_LIMITED : TS_RD_OUT_OF_WINDOW;
@@ -186,7 +193,7 @@ ts_conn *ts_req_to_child(ts_stack *s, ts_req *r, const ts_seg *g)
     c->snd_nxt = c->snd_max = r->iss + 1;
     c->rcv_nxt = r->irs + 1;
     c->rcv_wup = c->rcv_nxt;
-    c->rcv_wnd = synack_window(s);
+    c->rcv_wnd = ts_req_rcv_window(s, r);
     c->snd_wnd = r->peer_win;
     c->snd_wl1 = r->irs;
     c->ts_off = r->ts_off;
@@ -325,7 +332,9 @@ void ts_req_send_ack(ts_stack *s, ts_req *r)
     g->flags = TS_TH_ACK;
     g->seq = r->iss + 1;
     g->ack = r->irs + 1;
-    g->win = synack_window(s);
+    /* not a SYN: the window is scaled (tcp_v4_reqsk_send_ack; rcv_wscale
+     * is 0 unless window scaling was agreed) */
+    g->win = (uint16_t)(ts_req_rcv_window(s, r) >> r->rcv_wscale);
     if (r->opts & TS_OPT_TS) {
         g->opt_present |= TS_OPT_TS;
         g->tsval = ts_now_ms_ts(s, r->ts_off);

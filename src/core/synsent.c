@@ -122,11 +122,12 @@ static void simultaneous_open(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->snd_wl1 = g->seq;
     c->max_window = c->snd_wnd;
     c->flags |= TS_CF_SIMOPEN | TS_CF_NEED_SYN;
-    /* the SYN-ACK reuses our ISN (snd_nxt back to iss) and is
-     * retransmitted on the RTO timer from now on */
+    /* the SYN-ACK reuses our ISN (snd_nxt back to iss) and the SYN's
+     * timer, which keeps its deadline (Linux tcp_send_synack turns the
+     * queued SYN into the SYN-ACK); its expiries in SYN_RECEIVED double
+     * the RTO (tests/pkt/simultaneous_open_synack_retrans.pkt) */
     c->snd_nxt = c->iss;
     c->send_timer = TS_ST_RTO;
-    c->t_send = ts_time_add(s->now, c->rto_us);
     ts_set_state(s, &c->c, TS_SYN_RECV, TS_CAUSE_RCV_SYN);
 }
 
