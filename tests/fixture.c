@@ -79,7 +79,7 @@ int fx_send(fx *f, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len, fx_o
     g.flags = flags;
     g.seq = seq + FX_PEER_ISN;
     g.ack = ack + (f->isn_known ? f->stack_isn : 0);
-    g.win = o.win ? o.win : 65535;
+    g.win = o.zero_win ? 0 : o.win ? o.win : 65535;
     if (o.mss) {
         g.opt_present |= TS_OPT_MSS;
         g.mss = o.mss;

@@ -50,6 +50,7 @@ typedef struct fx_opts {
     int ts;              /* send a TS option */
     uint32_t tsval, tsecr;
     uint16_t win;        /* 0 means 65535 */
+    int zero_win;        /* advertise a window of 0 */
 } fx_opts;
 
 void fx_init(fx *f);

@@ -161,7 +161,7 @@ static ts_sock build(fx *f, int row)
 {
     ts_sock c;
     fx_init(f);
-    f->now = 1000000;
+    fx_wait(f, 1000);
     if (row == ST_FRESH) {
         ts_socket(f->s, &c);
         return c;
@@ -307,7 +307,7 @@ TS_TEST(api_connect_sequence_failure)
     int e = -1;
     size_t len = sizeof e;
     fx_init(&f);
-    f.now = 1000000;
+    fx_wait(&f, 1000);
     CHECK_EQ(ts_socket(f.s, &c), 0);
     CHECK_EQ(ts_connect(f.s, c, &peer), TS_EINPROGRESS);
     f.peer_port = 9000;

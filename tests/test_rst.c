@@ -174,7 +174,7 @@ TS_TEST(rst_syn_sent)
     fx f;
     ts_sock c;
     fx_init(&f);
-    f.now = 1000000;
+    fx_wait(&f, 1000);
     c = fx_connect(&f, 8080);
     TS_EXPECT(&f, S, 0, 0);
     CHECK_EQ(TS_SEND(&f, R, 0, 0), -TS_DROP_INVALID_STATE);
@@ -225,7 +225,7 @@ TS_TEST(rst_syn_received_active)
     fx f;
     ts_sock c;
     fx_init(&f);
-    f.now = 1000000;
+    fx_wait(&f, 1000);
     c = fx_connect(&f, 8080);
     TS_EXPECT(&f, S, 0, 0);
     TS_SEND(&f, S, 0, 0);

@@ -266,7 +266,7 @@ TS_TEST(synrecv_simopen_close_goes_fin_wait_1)
     fx f;
     ts_sock c;
     fx_init(&f);
-    f.now = 1000000; /* away from time 0 */
+    fx_wait(&f, 1000); /* away from time 0 */
     c = fx_connect(&f, 8080);
     TS_EXPECT(&f, S, 0, 0);
     TS_SEND(&f, S, 0, 0);
@@ -283,7 +283,7 @@ TS_TEST(synrecv_simopen_close_goes_fin_wait_1)
     fx_free(&f);
 
     fx_init(&f);
-    f.now = 1000000;
+    fx_wait(&f, 1000);
     c = fx_connect(&f, 8080);
     TS_EXPECT(&f, S, 0, 0);
     TS_SEND(&f, S, 0, 0);
@@ -306,7 +306,7 @@ TS_TEST(synrecv_simopen_gives_up)
     uint64_t got[16];
     int n;
     fx_init(&f);
-    f.now = 1000000;
+    fx_wait(&f, 1000);
     ts_stack_advance(f.s, f.now); /* connect at 1 s: the SYN timer runs from there */
     c = fx_connect(&f, 8080);
     TS_EXPECT(&f, S, 0, 0);

@@ -124,7 +124,7 @@ TS_TEST(synsent_synack_establishes)
     CHECK_EQ(ts_send(f.s, c, "x", 1), TS_EAGAIN);
     CHECK_EQ(ts_recv(f.s, c, NULL, 1), TS_EAGAIN);
     CHECK_EQ(ts_poll(f.s, c) & TS_POLLOUT, 0);
-    f.now += 30000;
+    fx_wait(&f, 30);
     CHECK_EQ(TS_SEND(&f, S | A, 0, 1, .mss = 1000, FX_WS(3), .win = 5000), 0);
     TS_EXPECT(&f, A, 1, 1);
     TS_EXPECT_NOTHING(&f);

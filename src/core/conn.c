@@ -297,6 +297,7 @@ void ts_sync(ts_stack *s, ts_skc *k)
     int has_out = 0;
     if (k->kind == TS_K_FULL) {
         ts_conn *c = (ts_conn *)k;
+        ts_check_probe_timer(s, c);
         ts_heap_update(s, k, conn_deadline(c));
         has_out = c->c.state != TS_CLOSE && ts_conn_has_output(s, c);
         if (c->handle.index) {

@@ -364,6 +364,7 @@ static int step_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
         c->snd_wl2 = g->ack;
         c->max_window = c->snd_wnd;
         ack_advance(s, c, g);
+        c->flags &= ~TS_CF_NEED_SYN; /* a SYN-ACK retransmission not yet pulled */
         ts_set_state(s, &c->c, TS_ESTABLISHED, TS_CAUSE_RCV_ACK);
         if (c->connect_state == TS_CS_CONNECTING)
             c->connect_state = TS_CS_JUST_DONE;

@@ -383,6 +383,7 @@ size_t ts_output_conn(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap);
 size_t ts_output_req(ts_stack *s, ts_req *r, uint8_t *buf, size_t cap);
 size_t ts_output_tw(ts_stack *s, ts_tw *tw, uint8_t *buf, size_t cap);
 int ts_conn_has_output(const ts_stack *s, const ts_conn *c);
+void ts_check_probe_timer(ts_stack *s, ts_conn *c);
 uint16_t ts_conn_rcv_win_field(ts_stack *s, ts_conn *c);
 void ts_send_rst_for(ts_stack *s, const ts_seg *in, uint32_t conn_id);
 void ts_send_ack_now(ts_stack *s, ts_conn *c);
@@ -392,6 +393,51 @@ void ts_rearm_rto(ts_stack *s, ts_conn *c);
 void ts_schedule_delack(ts_stack *s, ts_conn *c);
 
 /* ---- input.c / listen.c / synsent.c / reqsk.c / timewait.c ------------ */
+/* Dispositions of the per-state decision functions (DESIGN.md rule 2:
+ * decide, then apply). Here rather than in each .c file so that
+ * tests/test_decide.c can check the decisions as tables. */
+enum ts_listen_disp {
+    TS_LD_IGNORE_RST = 1, /* a RST to a listener is dropped */
+    TS_LD_SEND_RST,       /* any ACK: <SEQ=SEG.ACK><CTL=RST> */
+    TS_LD_NO_SYN,         /* neither SYN nor ACK nor RST: dropped */
+    TS_LD_QUEUE_FULL,     /* accept queue full: SYN dropped */
+    TS_LD_BACKLOG_FULL,   /* too many requests: SYN dropped */
+    TS_LD_NEW_REQUEST     /* SYN admitted: request + SYN-ACK */
+};
+
+enum ts_synsent_disp {
+    TS_SD_BAD_ACK = 1,    /* ACK not of our SYN: RST (unless RST), stay */
+    TS_SD_REFUSED,        /* RST with an acceptable ACK: CLOSED, ECONNREFUSED */
+    TS_SD_IGNORE,         /* RST without ACK, ACK without SYN, ...: dropped */
+    TS_SD_ESTABLISH,      /* acceptable SYN-ACK: ESTABLISHED, ACK */
+    TS_SD_SIMOPEN         /* SYN alone: SYN_RECEIVED, SYN-ACK with our ISN */
+};
+
+enum ts_req_disp {
+    TS_RD_DUP_SYN = 1,    /* the SYN again: SYN-ACK now, timer restarted */
+    TS_RD_DUP_SYN_LIMITED,/* the same within tcp_invalid_ratelimit: dropped */
+    TS_RD_BAD_ACK_RST,    /* ack != iss + 1: RST from the listener, request stays */
+    TS_RD_OUT_OF_WINDOW,  /* out of window: ACK (none for a RST), dropped */
+    TS_RD_OOW_LIMITED,    /* the same, rate-limited: dropped */
+    TS_RD_RST_DROP,       /* in-window RST: request dropped silently */
+    TS_RD_SYN_RESET,      /* in-window new SYN: RST, request dropped */
+    TS_RD_NO_ACK,         /* no ACK bit: dropped */
+    TS_RD_OVERFLOW,       /* accept queue full: ACK dropped, request stays */
+    TS_RD_OVERFLOW_RST,   /* the same with tcp_abort_on_overflow: RST, dropped */
+    TS_RD_CHILD           /* the right ACK: a full connection is born */
+};
+
+enum ts_tw_disp {
+    TS_TWD_ACK = 1,       /* send an ACK */
+    TS_TWD_ACK_RESTART,   /* send an ACK and restart the timer */
+    TS_TWD_LIMITED,       /* an ACK was due but rate-limited */
+    TS_TWD_ABSORB,        /* silently consumed */
+    TS_TWD_KILL,          /* RST: the entry dies */
+    TS_TWD_RST,           /* answer with RST and die */
+    TS_TWD_FIN,           /* FIN_WAIT_2 -> TIME_WAIT */
+    TS_TWD_SYN            /* reopen through the listener */
+};
+
 int ts_input_seg(ts_stack *s, const ts_seg *seg);
 int ts_listen_process(ts_stack *s, ts_conn *l, const ts_seg *seg);
 int ts_synsent_process(ts_stack *s, ts_conn *c, const ts_seg *seg);

@@ -15,15 +15,6 @@
  */
 #include "internal.h"
 
-enum ts_listen_disp {
-    TS_LD_IGNORE_RST = 1, /* a RST to a listener is dropped */
-    TS_LD_SEND_RST,       /* any ACK: <SEQ=SEG.ACK><CTL=RST> */
-    TS_LD_NO_SYN,         /* neither SYN nor ACK nor RST: dropped */
-    TS_LD_QUEUE_FULL,     /* accept queue full: SYN dropped */
-    TS_LD_BACKLOG_FULL,   /* too many requests: SYN dropped */
-    TS_LD_NEW_REQUEST     /* SYN admitted: request + SYN-ACK */
-};
-
 int ts_listen_decide(const ts_stack *s, const ts_conn *l, const ts_seg *g)
 {
     if (g->flags & TS_TH_RST)

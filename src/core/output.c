@@ -210,6 +210,23 @@ static uint32_t data_to_send(const ts_conn *c)
     return n;
 }
 
+/* Linux tcp_check_probe_timer: data waits for a window too small for it
+ * and nothing is in flight to bring an ACK that would open it, so the
+ * zero-window probe timer (RFC 9293 §3.8.6.1) starts, at the RTO
+ * (tcp_probe0_base: at least tcp_rto_min). timer.c probes and backs off. */
+void ts_check_probe_timer(ts_stack *s, ts_conn *c)
+{
+    uint32_t base = TS_MAX(c->rto_us, (uint32_t)s->cfg.tcp_rto_min_us);
+    if (!(TSF(c->c.state) & (TSF(TS_ESTABLISHED) | TSF(TS_CLOSE_WAIT) | TSF(TS_FIN_WAIT1) |
+                             TSF(TS_CLOSING) | TSF(TS_LAST_ACK))))
+        return;
+    if (c->send_timer != TS_ST_NONE || c->snd_una != c->snd_max || !unsent_bytes(c) ||
+        data_to_send(c))
+        return;
+    c->send_timer = TS_ST_PROBE;
+    c->t_send = ts_time_add(s->now, base);
+}
+
 int ts_conn_has_output(const ts_stack *s, const ts_conn *c)
 {
     int st = c->c.state;

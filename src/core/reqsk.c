@@ -24,20 +24,6 @@
  */
 #include "internal.h"
 
-enum ts_req_disp {
-    TS_RD_DUP_SYN = 1,
-    TS_RD_DUP_SYN_LIMITED,
-    TS_RD_BAD_ACK_RST,
-    TS_RD_OUT_OF_WINDOW,
-    TS_RD_OOW_LIMITED,
-    TS_RD_RST_DROP,
-    TS_RD_SYN_RESET,
-    TS_RD_NO_ACK,
-    TS_RD_OVERFLOW,
-    TS_RD_OVERFLOW_RST,
-    TS_RD_CHILD
-};
-
 /* The request's receive window (Linux tcp_openreq_init_rwin): the initial
  * window in whole segments of the MSS we will receive, which is 12 bytes
  * less when timestamps were agreed: 45 x 1448 = 65160 with them, 44 x 1460

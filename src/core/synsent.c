@@ -17,14 +17,6 @@
  */
 #include "internal.h"
 
-enum ts_synsent_disp {
-    TS_SD_BAD_ACK = 1,
-    TS_SD_REFUSED,
-    TS_SD_IGNORE,
-    TS_SD_ESTABLISH,
-    TS_SD_SIMOPEN
-};
-
 int ts_synsent_decide(const ts_stack *s, const ts_conn *c, const ts_seg *g)
 {
     (void)s;
@@ -106,6 +98,8 @@ static void establish(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->rcv_tstamp = s->now;
     ts_set_state(s, &c->c, TS_ESTABLISHED, TS_CAUSE_RCV_SYNACK);
     c->connect_state = TS_CS_JUST_DONE;
+    /* a SYN retransmission due but not yet pulled must not leave now */
+    c->flags &= ~TS_CF_NEED_SYN;
     c->flags |= TS_CF_NEED_ACK;
     if (c->flags & TS_CF_KEEPALIVE)
         ts_keepalive_reset(s, c);

@@ -23,17 +23,6 @@
  */
 #include "internal.h"
 
-enum ts_tw_disp {
-    TS_TWD_ACK = 1,       /* send an ACK */
-    TS_TWD_ACK_RESTART,   /* send an ACK and restart the timer */
-    TS_TWD_LIMITED,       /* an ACK was due but rate-limited */
-    TS_TWD_ABSORB,        /* silently consumed */
-    TS_TWD_KILL,          /* RST: the entry dies */
-    TS_TWD_RST,           /* answer with RST and die */
-    TS_TWD_FIN,           /* FIN_WAIT_2 -> TIME_WAIT */
-    TS_TWD_SYN            /* reopen through the listener */
-};
-
 static int tw_oow_limited(const ts_stack *s, const ts_tw *tw, const ts_seg *g)
 {
     uint64_t lim = (uint64_t)s->cfg.tcp_invalid_ratelimit * TS_MS;
