@@ -50,8 +50,10 @@ $(APPLIB): $(APP_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# libpcap (tcpstate tun --pcap) goes into the command only; the core and
+# the tests stay free of it.
 $(BIN): $(CLI_OBJ) $(APPLIB) $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(APPLIB) $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(APPLIB) $(LIB) $(LDLIBS) -lpcap
 
 $(TESTBIN): $(TEST_OBJ) $(APPLIB) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(APPLIB) $(LIB) $(LDLIBS)

@@ -15,6 +15,7 @@
 
 #include "tcpstate.h"
 #include "cli/cli.h"
+#include "cli/tun_cmd.h"
 
 /* The script runner lives in src/script and is built by another part of
  * the tree; until its header exists this build says so instead of
@@ -111,6 +112,8 @@ static void main_help(FILE *out)
           "                           text (default), dot (Graphviz) or json\n"
           "  script [ARGS]            run packetdrill scripts against tcpstate or the\n"
           "                           Linux kernel (`tcpstate script --help`)\n"
+          "  tun [OPTIONS] COMMAND    tcpstate on a TUN device against real peers (root)\n"
+          "  replay FILE              re-run a record made by `tun --record`\n"
           "  help [COMMAND]           this text, or a command's options\n"
           "\n"
           "  --help, -h               this text\n"
@@ -151,6 +154,14 @@ static int help_for(const char *cmd)
         ts_cli_diagram_help(stdout);
         return TS_EXIT_OK;
     }
+    if (strcmp(cmd, "tun") == 0) {
+        ts_cli_tun_help(stdout);
+        return TS_EXIT_OK;
+    }
+    if (strcmp(cmd, "replay") == 0) {
+        ts_cli_replay_help(stdout);
+        return TS_EXIT_OK;
+    }
     if (strcmp(cmd, "script") == 0) {
         char *args[] = { "script", "--help", NULL };
         return run_script(2, args);
@@ -182,6 +193,10 @@ int main(int argc, char **argv)
         return ts_cli_diagram(argc - 1, argv + 1);
     if (strcmp(cmd, "script") == 0)
         return run_script(argc - 1, argv + 1);
+    if (strcmp(cmd, "tun") == 0)
+        return ts_cli_tun(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0)
+        return ts_cli_replay(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return ts_cli_usage(NULL, "unknown option '%s' (try tcpstate --help)", cmd);
     {
