@@ -254,8 +254,10 @@ TS_TEST(close_fin_timeout_sysctl)
 }
 
 /* TIME_WAIT re-ACKs a retransmitted FIN and restarts its 60 s; an old ACK
- * or old SYN is ACKed (one per 500 ms, TCPACKSkippedTimeWait) without a
- * restart; the exact-next bare ACK is absorbed silently. */
+ * or old SYN is ACKed (one per 500 ms, TCPACKSkippedTimeWait); the
+ * exact-next bare ACK is absorbed silently. Everything with the ACK flag
+ * restarts the 60 s, rate-limited or not; an ACK-less old SYN does not
+ * (Linux 6.18: tests/pkt/time_wait_old_ack_restarts_timer.pkt). */
 TS_TEST(close_time_wait_replies)
 {
     fx f;
@@ -273,14 +275,16 @@ TS_TEST(close_time_wait_replies)
     fx_wait(&f, 1000);
     CHECK_EQ(TS_SEND(&f, A, 1, 2), -TS_DROP_TW); /* old ACK */
     TS_EXPECT(&f, A, 2, 2);
-    CHECK_EQ(TS_SEND(&f, A, 1, 2), -TS_DROP_TW);
+    fx_wait(&f, 100);
+    CHECK_EQ(TS_SEND(&f, A, 1, 2), -TS_DROP_TW); /* rate-limited, restarts */
     TS_EXPECT_NOTHING(&f);
     CHECK_EQ(fx_ctr(&f, "TCPACKSkippedTimeWait"), 1);
     fx_wait(&f, 500);
     CHECK_EQ(TS_SEND(&f, S, 0, 0), -TS_DROP_TW); /* old SYN, no listener */
     TS_EXPECT(&f, A, 2, 2);
-    /* the FIN at 30 s restarted the timer: alive until 90 s */
-    fx_wait(&f, 90000 - FX_NOW_MS(&f) - 1);
+    /* the last ACK-flagged segment (31.1 s) restarted the timer: alive
+     * until 91.1 s, whatever the ACK-less SYN at 31.6 s */
+    fx_wait(&f, 91100 - FX_NOW_MS(&f) - 1);
     CHECK_EQ(fx_tuple_state(&f), TS_TIME_WAIT);
     fx_wait(&f, 1);
     CHECK_EQ(fx_tuple_state(&f), TS_CLOSE);

@@ -232,9 +232,11 @@ TS_TEST(decide_timewait_table)
 {
     /* rcv_nxt 7000, snd_nxt 3000, window 1000, timestamps on, ts_recent 5000 */
     static const row rows[] = {
-        /* the exact next bare segment is absorbed; a RST there kills */
-        ROW(A, 7000, 3000, 0, 0, 0, TS_TWD_ABSORB),
-        ROW(A, 7000, 3000, 0, 6000, 0, TS_TWD_ABSORB),
+        /* the exact next bare segment is absorbed and restarts the 60 s
+         * (tests/pkt/time_wait_exact_ack_restarts_timer.pkt); a RST there
+         * kills */
+        ROW(A, 7000, 3000, 0, 0, 0, TS_TWD_ABSORB_RESTART),
+        ROW(A, 7000, 3000, 0, 6000, 0, TS_TWD_ABSORB_RESTART),
         ROW(R, 7000, 0, 0, 0, 0, TS_TWD_KILL),
         ROW(R | A, 7000, 3000, 0, 0, 0, TS_TWD_KILL),
         ROW(R, 7000, 0, 0, 0, TW_RFC1337, TS_TWD_ABSORB),
@@ -243,10 +245,13 @@ TS_TEST(decide_timewait_table)
         /* a retransmitted FIN: ACK and restart, never rate-limited */
         ROW(F | A, 6999, 3000, 0, 0, 0, TS_TWD_ACK_RESTART),
         ROW(F | A, 6999, 3000, 0, 0, TW_LIMITED, TS_TWD_ACK_RESTART),
-        /* an old ACK or SYN: ACK (rate-limited), no restart */
-        ROW(A, 6000, 3000, 0, 0, 0, TS_TWD_ACK),
-        ROW(A, 6000, 3000, 0, 0, TW_LIMITED, TS_TWD_LIMITED),
-        ROW(A | P, 6000, 3000, 10, 0, TW_LIMITED, TS_TWD_ACK),
+        /* an old ACK: ACK (rate-limited) and, like anything with the ACK
+         * flag, restart (tests/pkt/time_wait_old_ack_restarts_timer.pkt);
+         * an ACK-less old SYN: ACK, no restart */
+        ROW(A, 6000, 3000, 0, 0, 0, TS_TWD_ACK_RESTART),
+        ROW(A, 6000, 3000, 0, 0, TW_LIMITED, TS_TWD_LIMITED_RESTART),
+        ROW(A | P, 6000, 3000, 10, 0, TW_LIMITED, TS_TWD_ACK_RESTART),
+        ROW(F, 6999, 0, 0, 0, 0, TS_TWD_ACK),
         ROW(S, 6000, 0, 0, 0, 0, TS_TWD_ACK),
         ROW(S, 7000, 0, 0, 0, 0, TS_TWD_ACK),
         ROW(S, 6000, 0, 0, 0, TW_LIMITED, TS_TWD_LIMITED),
@@ -254,11 +259,11 @@ TS_TEST(decide_timewait_table)
         ROW(S, 7001, 0, 0, 0, 0, TS_TWD_SYN),
         ROW(S, 0x80000000u, 0, 0, 0, 0, TS_TWD_SYN),
         ROW(S, 6000, 0, 0, 6000, 0, TS_TWD_SYN),
-        ROW(S, 8000, 0, 0, 4000, 0, TS_TWD_ACK),
-        ROW(S | A, 8000, 3000, 0, 0, 0, TS_TWD_ACK),
+        ROW(S, 8000, 0, 0, 4000, 0, TS_TWD_ACK_RESTART),
+        ROW(S | A, 8000, 3000, 0, 0, 0, TS_TWD_ACK_RESTART),
         ROW(S | R, 8000, 0, 0, 0, 0, TS_TWD_ABSORB),
         /* PAWS: an old timestamp makes even the exact next ACK a dupack */
-        ROW(A, 7000, 3000, 0, 4000, 0, TS_TWD_ACK),
+        ROW(A, 7000, 3000, 0, 4000, 0, TS_TWD_ACK_RESTART),
         /* FIN_WAIT_2 substate */
         ROW(A, 7000, 3000, 0, 0, TW_FW2, TS_TWD_ABSORB),
         ROW(A, 7500, 3000, 0, 0, TW_FW2, TS_TWD_ABSORB),

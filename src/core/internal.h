@@ -435,7 +435,9 @@ enum ts_tw_disp {
     TS_TWD_KILL,          /* RST: the entry dies */
     TS_TWD_RST,           /* answer with RST and die */
     TS_TWD_FIN,           /* FIN_WAIT_2 -> TIME_WAIT */
-    TS_TWD_SYN            /* reopen through the listener */
+    TS_TWD_SYN,           /* reopen through the listener */
+    TS_TWD_ABSORB_RESTART, /* silently consumed, and the timer restarts */
+    TS_TWD_LIMITED_RESTART /* ACK rate-limited, but the timer restarts */
 };
 
 int ts_input_seg(ts_stack *s, const ts_seg *seg);

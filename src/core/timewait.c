@@ -13,11 +13,13 @@
  *   FIN_WAIT_2 substate: out of window -> ACK (rate-limited); RST -> kill;
  *     SYN at/after rcv_nxt -> RST; dup ACK -> absorb; new data, or a FIN
  *     not exactly at rcv_nxt -> RST (and kill); the FIN -> TIME_WAIT, ACK.
- *   TIME_WAIT: the exact-next bare segment is absorbed (a RST there kills
- *     it unless tcp_rfc1337); a new SYN with a higher seq (or a newer
- *     timestamp) reopens with ISN = snd_nxt + 65537; a retransmitted FIN is
- *     re-ACKed and restarts the 60 s; an old SYN or ACK is ACKed
- *     (rate-limited, 500 ms) without restarting.
+ *   TIME_WAIT: the exact-next bare segment is absorbed and restarts the
+ *     60 s (a RST there kills it unless tcp_rfc1337, and then restarts
+ *     nothing); a new SYN with a higher seq (or a newer timestamp) reopens
+ *     with ISN = snd_nxt + 65537; any other segment but a RST is ACKed
+ *     (rate-limited, 500 ms, except a FIN or data), and restarts the 60 s
+ *     if it carries ACK or fails PAWS: an ACK-less old SYN does not (it may
+ *     be a new SYN with a random ISN below rcv_nxt).
  * Limit: tcp_max_tw_buckets; past it the connection is destroyed instead
  * (TCPTimeWaitOverflow).
  */
@@ -61,14 +63,16 @@ static int decide_fin_wait2(const ts_stack *s, const ts_tw *tw, const ts_seg *g,
 int ts_tw_decide(const ts_stack *s, const ts_tw *tw, const ts_seg *g)
 {
     uint32_t end = g->seq + g->len + !!(g->flags & TS_TH_SYN) + !!(g->flags & TS_TH_FIN);
-    int paws = paws_reject(s, tw, g);
+    int paws = paws_reject(s, tw, g), restart;
 
     if (tw->c.state == TS_FIN_WAIT2)
         return decide_fin_wait2(s, tw, g, end);
     if (!paws && g->seq == tw->rcv_nxt && (g->seq == end || (g->flags & TS_TH_RST))) {
-        if ((g->flags & TS_TH_RST) && !s->cfg.tcp_rfc1337)
-            return TS_TWD_KILL;
-        return TS_TWD_ABSORB;
+        /* Linux reschedules the 60 s for the bare ACK, not for a RST that
+         * tcp_rfc1337 ignores (tests/pkt/time_wait_exact_ack_restarts_timer.pkt) */
+        if (!(g->flags & TS_TH_RST))
+            return TS_TWD_ABSORB_RESTART;
+        return s->cfg.tcp_rfc1337 ? TS_TWD_ABSORB : TS_TWD_KILL;
     }
     if ((g->flags & TS_TH_SYN) && !(g->flags & (TS_TH_RST | TS_TH_ACK)) && !paws &&
         (ts_seq_gt(g->seq, tw->rcv_nxt) ||
@@ -76,12 +80,14 @@ int ts_tw_decide(const ts_stack *s, const ts_tw *tw, const ts_seg *g)
         return TS_TWD_SYN;
     if (g->flags & TS_TH_RST)
         return TS_TWD_ABSORB;
+    /* Linux's tcp_timewait_state_process reschedules on th->ack or a PAWS
+     * reject, before and whatever the rate limit: a retransmitted FIN, an
+     * old ACK (measured on Linux 6.18: tests/pkt/time_wait_old_ack_restarts
+     * _timer.pkt), a SYN+ACK; not an ACK-less old SYN. */
+    restart = paws || (g->flags & TS_TH_ACK);
     if (tw_oow_limited(s, tw, g))
-        return TS_TWD_LIMITED;
-    /* a retransmitted FIN restarts the 60 s; an old SYN or ACK does not */
-    if (g->flags & TS_TH_FIN)
-        return TS_TWD_ACK_RESTART;
-    return TS_TWD_ACK;
+        return restart ? TS_TWD_LIMITED_RESTART : TS_TWD_LIMITED;
+    return restart ? TS_TWD_ACK_RESTART : TS_TWD_ACK;
 }
 
 static uint64_t tw_len(const ts_stack *s)
@@ -118,10 +124,18 @@ int ts_tw_process(ts_stack *s, ts_tw *tw, const ts_seg *g)
         tw->reply = TS_TWR_ACK;
         ts_sync(s, &tw->c);
         return TS_DROP_TW;
+    case TS_TWD_LIMITED_RESTART:
+        tw->t_tw = ts_time_add(s->now, tw_len(s));
+        ts_sync(s, &tw->c);
+        /* fall through */
     case TS_TWD_LIMITED:
         TS_MIB_INC(s, tw->c.state == TS_FIN_WAIT2 ? TS_MIB_TCPACKSkippedFinWait2
                                                    : TS_MIB_TCPACKSkippedTimeWait);
         return TS_DROP_TW;
+    case TS_TWD_ABSORB_RESTART:
+        tw->t_tw = ts_time_add(s->now, tw_len(s));
+        ts_sync(s, &tw->c);
+        /* fall through */
     case TS_TWD_ABSORB:
         if ((g->opt_present & TS_OPT_TS) && tw->ts_ok && !(g->flags & TS_TH_RST))
             tw->ts_recent = g->tsval;
