@@ -123,6 +123,21 @@ static int write_timeout(ts_stack *s, ts_conn *c)
 
 static uint32_t rto_max_us(const ts_stack *s) { return (uint32_t)s->cfg.tcp_rto_max_ms * 1000u; }
 
+/* Linux tcp_clamp_rto_to_user_timeout(): with TCP_USER_TIMEOUT the next
+ * expiry comes no later than the moment the user timeout, counted from
+ * retrans_stamp as the give-up is, runs out; so the connection dies on
+ * time, not one backed-off RTO later (tests/pkt/timer_user_timeout.pkt). */
+static uint64_t rto_clamped(const ts_stack *s, const ts_conn *c)
+{
+    uint64_t ut = (uint64_t)c->user_timeout_ms * TS_MS, elapsed;
+    if (!c->user_timeout_ms)
+        return c->rto_us;
+    elapsed = s->now - TS_MIN(s->now, c->retrans_stamp);
+    if (elapsed >= ut)
+        return TS_MS; /* Linux: one jiffy, "fire ASAP" */
+    return TS_MIN((uint64_t)c->rto_us, ut - elapsed);
+}
+
 /* SYN_SENT: the first tcp_syn_linear_timeouts retransmissions keep the
  * initial RTO, then it doubles (Linux 6.5+). */
 static int syn_timer(ts_stack *s, ts_conn *c)
@@ -145,7 +160,7 @@ static int syn_timer(ts_stack *s, ts_conn *c)
         c->backoff++;
         c->rto_us = TS_MIN(c->rto_us * 2u, rto_max_us(s));
     }
-    c->t_send = ts_time_add(s->now, c->rto_us);
+    c->t_send = ts_time_add(s->now, rto_clamped(s, c));
     return 0;
 }
 
@@ -175,7 +190,7 @@ static int rto_timer(ts_stack *s, ts_conn *c)
     c->rexmit_credit = 0;
     c->rtt_time = TS_NEVER; /* Karn */
     c->rto_us = TS_MIN(c->rto_us * 2u, rto_max_us(s));
-    c->t_send = ts_time_add(s->now, c->rto_us);
+    c->t_send = ts_time_add(s->now, rto_clamped(s, c));
     /* the segment itself goes out through the output FIFO */
     if (c->snd_nxt == c->snd_max)
         c->flags |= TS_CF_NEED_ACK;
