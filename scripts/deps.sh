@@ -7,7 +7,7 @@
 #   build:  gcc, make            tests: clang (second compiler), graphviz (dot),
 #   valgrind (benchmarks), iproute2 (kernel target), python3 (kernel report),
 #   libpcap-dev, tshark, curl, liblwip-dev (real-peer interop)
-PKGS="gcc make clang graphviz valgrind iproute2 python3 libpcap-dev liblwip-dev curl"
+PKGS="gcc make clang graphviz valgrind iproute2 python3 libpcap-dev liblwip-dev curl tshark"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -44,6 +44,14 @@ echo "== building (gcc, -Werror)"
 make -s -j"$JOBS" all || { echo "0 passed, 1 failed"; exit 1; }
 suite "plain" build
 
+# Interop with the Linux kernel and curl over a TUN device (tests/interop/):
+# root only, each case in a network namespace of its own; plain build only.
+if [ -f tests/interop/run.sh ]; then
+    sh tests/interop/run.sh build/tcpstate > "$log/interop.txt" 2>&1
+    grep -E '^(FAIL|skip)' "$log/interop.txt"
+    count "interop" "$log/interop.txt"
+fi
+
 echo "== building with AddressSanitizer + UndefinedBehaviorSanitizer"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 make -s -j"$JOBS" BUILD=build/asan OPT="-O1 -g" EXTRA_CFLAGS="$SAN" all ||

@@ -519,11 +519,15 @@ static void connect_ready(void *u, ts_tun *t, ts_sock s, unsigned events)
     connect_app *a = u;
     if (s.index != a->sk.index || s.gen != a->sk.gen)
         return;
+    /* The event is a hint queued earlier (a bound, unconnected socket is
+     * POLLOUT|POLLHUP, as on Linux): what counts is the state now. */
+    (void)events;
+    unsigned now = ts_poll(ts_rs_stack(ts_tun_rstack(t)), a->sk);
     if (a->phase == C_CONNECTING)
-        connect_result(a, t, ts_poll(ts_rs_stack(ts_tun_rstack(t)), a->sk) | events);
+        connect_result(a, t, now);
     else if (a->phase == C_SENDING)
         connect_pump(a, t);
-    else if (a->phase == C_HOLDING && (events & (TS_POLLERR | TS_POLLHUP)))
+    else if (a->phase == C_HOLDING && (now & (TS_POLLERR | TS_POLLHUP)))
         connect_pump(a, t); /* the error surfaces through send/recv */
 }
 
