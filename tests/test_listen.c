@@ -25,7 +25,7 @@ TS_TEST(listen_passive_open_via_request_minisocket)
     CHECK_EQ(f.last_to, TS_SYN_RECV);
     CHECK_EQ(f.last_cause, TS_CAUSE_RCV_SYN);
     CHECK_EQ(ts_stack_conn_count(f.s), 1);
-    CHECK_EQ(fx_ctr(&f, "PassiveOpens"), 1);
+    CHECK_EQ(fx_ctr(&f, "PassiveOpens"), 0); /* Linux: counted when the child is born */
     CHECK_STATE(&f, l, TS_LISTEN); /* the listener itself stays */
     TS_EXPECT(&f, S | A, 0, 1);
     CHECK_EQ(f.last.mss, 1460);
@@ -38,6 +38,7 @@ TS_TEST(listen_passive_open_via_request_minisocket)
     CHECK_EQ(f.last_from, TS_SYN_RECV);
     CHECK_EQ(f.last_to, TS_ESTABLISHED);
     CHECK_EQ(f.last_cause, TS_CAUSE_RCV_ACK);
+    CHECK_EQ(fx_ctr(&f, "PassiveOpens"), 1);
     CHECK(ts_poll(f.s, l) & TS_POLLIN);
     CHECK_EQ(ts_accept(f.s, l, &c, &peer), 0);
     CHECK_EQ(peer.ip, FX_PEER);

@@ -411,10 +411,10 @@ size_t ts_output_req(ts_stack *s, ts_req *r, uint8_t *buf, size_t cap)
     }
     n = emit(s, r->c.conn_id, &g, buf, cap);
     if (n) {
-        if (r->num_timeout || r->synack_time != TS_NEVER) {
+        /* every SYN-ACK counts in OutSegs (Linux tcp_make_synack), a
+         * repeated one in RetransSegs too (tcp_rtx_synack) */
+        if (r->num_timeout || r->synack_time != TS_NEVER)
             TS_MIB_INC(s, TS_MIB_RetransSegs);
-            s->mib[TS_MIB_OutSegs]--;
-        }
         if (r->synack_time == TS_NEVER)
             r->synack_time = s->now;
         r->need_synack = 0;

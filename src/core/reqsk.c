@@ -199,6 +199,9 @@ ts_conn *ts_req_to_child(ts_stack *s, ts_req *r, const ts_seg *g)
     if (r->synack_time != TS_NEVER && !r->num_timeout)
         ts_rtt_sample(s, c, s->now - r->synack_time);
     c->listener = l;
+    /* Linux counts a passive open when the child is born
+     * (tcp_create_openreq_child), not for the request */
+    TS_MIB_INC(s, TS_MIB_PassiveOpens);
     ts_port_get(s, c->c.tuple.local.port, 0, !!(c->flags & TS_CF_REUSEADDR));
     /* the child takes the request's place in the hash */
     r->listener = NULL;
@@ -333,13 +336,14 @@ void ts_req_expire(ts_stack *s, ts_req *r)
 {
     int max = r->listener && r->listener->syncnt ? r->listener->syncnt
                                                   : s->cfg.tcp_synack_retries;
+    /* tcp_syn_ack_timeout counts every expiry, the last one included */
+    TS_MIB_INC(s, TS_MIB_TCPTimeouts);
     if (r->num_timeout >= max) {
         ts_req_free(s, r, TS_CAUSE_TIMER_SYNACK, TS_LISTEN);
         return;
     }
     r->num_timeout++;
     TS_MIB_INC(s, TS_MIB_TCPSynRetrans);
-    TS_MIB_INC(s, TS_MIB_TCPTimeouts);
     r->need_synack = 1;
     r->t_synack = ts_time_add(s->now, req_timeout(s, r->num_timeout));
     ts_sync(s, &r->c);

@@ -269,6 +269,21 @@ static int is_estab_like(int st)
     return st == TS_ESTABLISHED || st == TS_CLOSE_WAIT;
 }
 
+/* Linux counts AttemptFails in tcp_done (a full SYN_SENT or SYN_RECV
+ * socket reset or timed out) and in tcp_check_req (a RST or SYN hitting a
+ * request); not when the application closes a connecting socket, nor
+ * when a request's SYN-ACKs run out (both measured on Linux 6.18). */
+static int attempt_failed(const ts_skc *k, int old, int new_state, int cause)
+{
+    if ((old != TS_SYN_SENT && ts_state_public(old) != TS_SYN_RECV) ||
+        (new_state != TS_CLOSE && new_state != TS_LISTEN))
+        return 0;
+    if (k->kind == TS_K_REQ)
+        return cause == TS_CAUSE_RCV_RST || cause == TS_CAUSE_RCV_SYN;
+    return cause != TS_CAUSE_APP_CLOSE && cause != TS_CAUSE_APP_SHUTDOWN &&
+           cause != TS_CAUSE_APP_ABORT;
+}
+
 /*
  * The one writer of state. Checks the row, counts it (Linux keeps
  * CurrEstab in tcp_set_state the same way), queues the hook. Returns
@@ -295,10 +310,8 @@ int ts_set_state(ts_stack *s, ts_skc *k, int new_state, int cause)
         TS_MIB_INC(s, TS_MIB_EstabResets);
     if (new_state == TS_SYN_SENT)
         TS_MIB_INC(s, TS_MIB_ActiveOpens);
-    if (old == TS_LISTEN && ts_state_public(new_state) == TS_SYN_RECV)
-        TS_MIB_INC(s, TS_MIB_PassiveOpens);
-    if ((old == TS_SYN_SENT || ts_state_public(old) == TS_SYN_RECV) &&
-        (new_state == TS_CLOSE || new_state == TS_LISTEN))
+    /* PassiveOpens: when the child is born (reqsk.c) */
+    if (attempt_failed(k, old, new_state, cause))
         TS_MIB_INC(s, TS_MIB_AttemptFails);
     TS_MIB_INC(s, TS_MIB_TCPStateTransitions);
 

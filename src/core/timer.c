@@ -142,6 +142,9 @@ static uint64_t rto_clamped(const ts_stack *s, const ts_conn *c)
  * initial RTO, then it doubles (Linux 6.5+). */
 static int syn_timer(ts_stack *s, ts_conn *c)
 {
+    /* Linux tcp_retransmit_timer counts every expiry, the one that gives
+     * up included (measured: TCP_SYNCNT=1 gives TCPTimeouts 3) */
+    TS_MIB_INC(s, TS_MIB_TCPTimeouts);
     if (write_timeout(s, c))
         return 1;
     /* SYN_SENT measures from the first SYN, stamped by connect(), which
@@ -149,7 +152,6 @@ static int syn_timer(ts_stack *s, ts_conn *c)
     if (!c->retrans_stamp && c->c.state != TS_SYN_SENT)
         c->retrans_stamp = s->now;
     c->retransmits++;
-    TS_MIB_INC(s, TS_MIB_TCPTimeouts);
     TS_MIB_INC(s, TS_MIB_TCPSynRetrans);
     c->flags |= TS_CF_NEED_SYN;
     c->rtt_time = TS_NEVER;
@@ -175,13 +177,13 @@ static int rto_timer(ts_stack *s, ts_conn *c)
     }
     if (c->c.state == TS_SYN_RECV)
         return syn_timer(s, c);
+    TS_MIB_INC(s, TS_MIB_TCPTimeouts); /* every expiry, as syn_timer */
     if (write_timeout(s, c))
         return 1;
     if (!c->retrans_stamp)
         c->retrans_stamp = s->now;
     c->retransmits++;
     c->backoff++;
-    TS_MIB_INC(s, TS_MIB_TCPTimeouts);
     c->ssthresh = TS_MAX((c->snd_max - c->snd_una) / 2, 2u * c->mss);
     c->cwnd = c->mss;
     c->snd_nxt = c->snd_una; /* go back N; output skips what the peer SACKed */
