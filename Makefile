@@ -35,7 +35,7 @@ APPLIB := $(BUILD)/libtsapp.a
 BIN  := $(BUILD)/tcpstate
 TESTBIN := $(BUILD)/tcpstate-tests
 
-.PHONY: all demo test check bench kernel-check clean fuzz
+.PHONY: all demo test check bench kernel-check clean fuzz lwip-tests bench-build
 all: $(LIB) $(BIN) $(TESTBIN)
 
 $(BUILD)/%.o: %.c
@@ -57,6 +57,35 @@ $(BIN): $(CLI_OBJ) $(APPLIB) $(LIB)
 
 $(TESTBIN): $(TEST_OBJ) $(APPLIB) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(APPLIB) $(LIB) $(LDLIBS)
+
+# lwIP as an in-process peer (Debian's liblwip-dev): tests/lwip/ and the lwIP
+# side of bench/. Built only when lwIP's headers are installed.
+LWIP_INC  ?= /usr/include/lwip
+HAVE_LWIP := $(if $(wildcard $(LWIP_INC)/lwip/tcp.h),1,0)
+LWPEER_OBJ := $(BUILD)/tests/lwip/lwpeer.o $(BUILD)/tests/lwip/lwep.o
+LWTEST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tests/lwip/test_*.c)))
+LWIPBIN   := $(BUILD)/tcpstate-lwip-tests
+$(LWPEER_OBJ) $(LWTEST_OBJ): CPPFLAGS += -I$(LWIP_INC)
+
+$(LWIPBIN): $(LWTEST_OBJ) $(LWPEER_OBJ) $(BUILD)/tests/harness.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -llwip $(LDLIBS)
+
+lwip-tests: $(LWIPBIN)
+
+# Benchmarks: every bench/*.c is one program (its own main) linked with the
+# libraries, bench/lib/*.c and, when installed, lwIP with the lwpeer glue.
+BENCH_SRC  := $(sort $(wildcard bench/*.c))
+BENCH_LOBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard bench/lib/*.c)))
+BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench-bin/%)
+BENCH_LWIP := $(if $(filter 1,$(HAVE_LWIP)),$(LWPEER_OBJ) -llwip,)
+$(BENCH_SRC:%.c=$(BUILD)/%.o) $(BENCH_LOBJ): CPPFLAGS += -Ibench -DTS_HAVE_LWIP=$(HAVE_LWIP) \
+	$(if $(filter 1,$(HAVE_LWIP)),-I$(LWIP_INC) -Itests/lwip,)
+
+$(BUILD)/bench-bin/%: $(BUILD)/bench/%.o $(BENCH_LOBJ) $(if $(filter 1,$(HAVE_LWIP)),$(LWPEER_OBJ),) $(APPLIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_LOBJ) $(BENCH_LWIP) $(APPLIB) $(LIB) $(LDLIBS) -lm
+
+bench-build: $(BENCH_BIN)
 
 demo: $(BIN)
 	./$(BIN) sim lifecycle
@@ -86,3 +115,4 @@ clean:
 	rm -rf build
 
 -include $(CORE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LWPEER_OBJ:.o=.d) $(LWTEST_OBJ:.o=.d) $(BENCH_SRC:%.c=$(BUILD)/%.d) $(BENCH_LOBJ:.o=.d)

@@ -40,6 +40,23 @@ suite() { # label build-dir
     fi
 }
 
+# lwIP as an in-process peer (tests/lwip/): built and run when Debian's
+# liblwip-dev is installed, otherwise counted as skipped with the reason.
+LWT=""; [ -f /usr/include/lwip/lwip/tcp.h ] && LWT="lwip-tests"
+lwip() { # label build-dir [make args...]
+    l=$1; b=$2; shift 2
+    if [ -z "$LWT" ]; then
+        S=$((S + 1)); echo "skip $l lwIP tests: liblwip-dev not installed (no /usr/include/lwip/lwip/tcp.h)"
+        return
+    fi
+    if ! make -s -j"$JOBS" BUILD="$b" "$@" lwip-tests > "$log/lwb.txt" 2>&1; then
+        F=$((F + 1)); echo "FAIL $l lwIP tests: build"; tail -20 "$log/lwb.txt"; return
+    fi
+    "$b/tcpstate-lwip-tests" > "$log/lw.txt" 2>&1
+    grep -E '^(FAIL|skip)' "$log/lw.txt"
+    count "$l lwIP tests" "$log/lw.txt"
+}
+
 echo "== building (gcc, -Werror)"
 make -s -j"$JOBS" all || { echo "0 passed, 1 failed"; exit 1; }
 suite "plain" build
@@ -51,16 +68,19 @@ if [ -f tests/interop/run.sh ]; then
     grep -E '^(FAIL|skip)' "$log/interop.txt"
     count "interop" "$log/interop.txt"
 fi
+lwip "plain" build
 
 echo "== building with AddressSanitizer + UndefinedBehaviorSanitizer"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 make -s -j"$JOBS" BUILD=build/asan OPT="-O1 -g" EXTRA_CFLAGS="$SAN" all ||
     { echo "$P passed, $((F + 1)) failed"; exit 1; }
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 suite "asan+ubsan" build/asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    lwip "asan+ubsan" build/asan OPT="-O1 -g" EXTRA_CFLAGS="$SAN"
 
 if command -v clang >/dev/null 2>&1; then
     echo "== building with clang (-Werror)"
-    if make -s -j"$JOBS" CC=clang BUILD=build/clang all > "$log/clang.txt" 2>&1; then
+    if make -s -j"$JOBS" CC=clang BUILD=build/clang all $LWT > "$log/clang.txt" 2>&1; then
         P=$((P + 1)); echo "== clang build: ok"
     else
         F=$((F + 1)); echo "FAIL clang build"; tail -20 "$log/clang.txt"
