@@ -250,7 +250,7 @@ static int connect_start(ts_stack *s, ts_conn *c, const ts_addr *remote)
     if (!have_isn)
         isn = s->hooks.isn ? s->hooks.isn(s->user, &c->c.tuple, s->now) : 0;
     c->iss = isn;
-    c->snd_una = c->snd_nxt = c->snd_max = isn;
+    c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = isn;
     c->ts_off = s->hooks.ts_offset ? s->hooks.ts_offset(s->user, &c->c.tuple) : 0;
     c->rcv_wscale = ts_initial_wscale(s);
     c->flags &= ~(TS_CF_FIN_SENT | TS_CF_FIN_RCVD | TS_CF_SHUT_WR | TS_CF_SHUT_RD |

@@ -48,9 +48,25 @@ static int oow_limited_seg(ts_stack *s, ts_conn *c, const ts_seg *g, int mib)
     return ts_oow_rate_limited(s, &c->last_oow_ack, mib);
 }
 
-static void send_dupack(ts_stack *s, ts_conn *c)
+/* RFC 2883 D-SACK (Linux tcp_dsack_set): the next ACK reports the
+ * duplicate range [l, r) as its first SACK block, once. */
+static void dsack_set(ts_conn *c, uint32_t l, uint32_t r)
 {
+    if (!(c->flags & TS_CF_SACK_OK))
+        return;
+    c->dsack = 1;
+    c->dsack_l = l;
+    c->dsack_r = r;
+}
+
+/* Linux tcp_send_dupack: an ACK now; a segment carrying something below
+ * rcv_nxt also gets a D-SACK of that part. */
+static void send_dupack(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    uint32_t end = g->seq + g->len + !!(g->flags & TS_TH_FIN);
     (void)s;
+    if (end != g->seq && ts_seq_lt(g->seq, c->rcv_nxt))
+        dsack_set(c, g->seq, ts_seq_gt(end, c->rcv_nxt) ? c->rcv_nxt : end);
     c->flags |= TS_CF_NEED_ACK;
 }
 
@@ -112,7 +128,7 @@ static int step_paws(ts_stack *s, ts_conn *c, const ts_seg *g)
     }
     TS_MIB_INC(s, TS_MIB_PAWSEstab);
     if (!oow_limited_seg(s, c, g, TS_MIB_TCPACKSkippedPAWS))
-        send_dupack(s, c);
+        send_dupack(s, c, g);
     return TS_DROP_PAWS;
 }
 
@@ -145,7 +161,7 @@ static int step_seq(ts_stack *s, ts_conn *c, const ts_seg *g)
         return TS_DROP_SYN_CHALLENGE;
     }
     if (!oow_limited_seg(s, c, g, TS_MIB_TCPACKSkippedSeq))
-        send_dupack(s, c);
+        send_dupack(s, c, g);
     return TS_DROP_OUT_OF_WINDOW;
 }
 
@@ -440,7 +456,9 @@ static int step_data(ts_stack *s, ts_conn *c, const ts_seg *g)
         /* a retransmission, data or FIN wholly before rcv_nxt: ACK at once
          * (Linux tcp_data_queue, quick-ack + DSACK; CLOSE_WAIT, CLOSING and
          * LAST_ACK reach it too for seq < rcv_nxt, so a retransmitted FIN
-         * is re-ACKed there) */
+         * is re-ACKed there), with a D-SACK of the segment
+         * (tests/pkt/established_old_data_dup_ack.pkt) */
+        dsack_set(c, seq, seq + len + fin);
         c->flags |= TS_CF_NEED_ACK;
         return STEP_GO;
     }
@@ -470,6 +488,8 @@ static int step_data(ts_stack *s, ts_conn *c, const ts_seg *g)
         return STEP_GO;
     }
     off = c->rcv_nxt - seq;
+    if (off)
+        dsack_set(c, seq, c->rcv_nxt); /* partly old: D-SACK the old part */
     take = len - off;
     if (take > rcv_window(c))
         take = rcv_window(c);

@@ -111,6 +111,7 @@ struct ts_conn {
 
     /* send sequence space (RFC 9293 §3.3.1) */
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+    uint32_t snd_sml;        /* end of the last small segment sent (Nagle, output.c) */
     uint32_t max_window;
     uint16_t mss;            /* payload bytes per segment (options excluded) */
     uint16_t peer_mss;
@@ -147,6 +148,8 @@ struct ts_conn {
     ts_bq rcvq;              /* in-order bytes not yet read */
     ts_ooo *ooo;             /* out-of-order segments (ooo.c) */
     uint32_t ooo_bytes, ooo_last;
+    uint32_t dsack_l, dsack_r; /* RFC 2883 D-SACK block for the next ACK */
+    uint8_t dsack;             /* dsack_l/r pending (input.c sets, output.c sends once) */
     uint32_t sndbuf, rcvbuf;
 
     /* socket options */

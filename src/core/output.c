@@ -85,9 +85,23 @@ static void conn_seg(ts_stack *s, ts_conn *c, ts_seg *g, uint8_t flags, uint32_t
         g->ack = c->rcv_nxt;
     if (c->flags & TS_CF_TS_OK)
         add_ts(s, g, c->ts_off, c->ts_recent);
-    /* SACK blocks while data waits out of order: 3 fit beside a timestamp */
-    if ((c->flags & TS_CF_SACK_OK) && c->ooo && (flags & TS_TH_ACK) && !(flags & TS_TH_RST))
-        ts_ooo_sack(c, g, (c->flags & TS_CF_TS_OK) ? 3 : 4);
+    /* SACK blocks while data waits out of order: 3 fit beside a timestamp;
+     * a pending D-SACK goes first (RFC 2883 §4, Linux tcp_options_write
+     * sends it once) */
+    if ((c->flags & TS_CF_SACK_OK) && (flags & TS_TH_ACK) && !(flags & TS_TH_RST)) {
+        int max = (c->flags & TS_CF_TS_OK) ? 3 : 4;
+        g->nsack = 0;
+        if (c->ooo)
+            ts_ooo_sack(c, g, max - c->dsack);
+        if (c->dsack) {
+            memmove(&g->sack[1], &g->sack[0], g->nsack * sizeof g->sack[0]);
+            g->sack[0].left = c->dsack_l;
+            g->sack[0].right = c->dsack_r;
+            g->nsack++;
+            g->opt_present |= TS_OPT_SACK;
+            c->dsack = 0;
+        }
+    }
 }
 
 static size_t emit(ts_stack *s, uint32_t conn_id, const ts_seg *g, uint8_t *buf, size_t cap)
@@ -202,8 +216,12 @@ static uint32_t data_to_send(const ts_conn *c)
         n = TS_MIN(n, ts_sack_next_left(c, send_seq(c), c->snd_max) - send_seq(c));
     if (n > wnd)
         return 0; /* wait for the window (a zero window arms the probe timer) */
-    /* Nagle: a small segment waits while data is in flight */
-    if (n < c->mss && send_seq(c) != c->snd_una && !(c->flags & TS_CF_NODELAY) &&
+    /* Nagle as Linux has it (tcp_nagle_check with Minshall's variant): a
+     * small segment waits only while an earlier SMALL segment is
+     * unacknowledged, so the tail of a large write leaves with the full
+     * segments before it (tests/pkt/established_write_data.pkt) */
+    if (n < c->mss && ts_seq_gt(c->snd_sml, c->snd_una) && !ts_seq_gt(c->snd_sml, c->snd_max) &&
+        !(c->flags & TS_CF_NODELAY) &&
         !ts_seq_lt(send_seq(c), c->snd_max) &&
         !((c->flags & TS_CF_SHUT_WR) && n == unsent))
         return 0;
@@ -304,6 +322,8 @@ static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
         c->rtt_time = s->now; /* Karn: time only new data */
         c->rtt_seq = c->snd_nxt;
     }
+    if (!retrans && n && n < c->mss)
+        c->snd_sml = c->snd_nxt; /* Linux tcp_minshall_update */
     if (n)
         c->lsndtime = s->now;
     if (c->send_timer != TS_ST_RTO || c->t_send == TS_NEVER)

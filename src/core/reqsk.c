@@ -175,7 +175,7 @@ ts_conn *ts_req_to_child(ts_stack *s, ts_req *r, const ts_seg *g)
     inherit_options(c, l);
     c->iss = r->iss;
     c->irs = r->irs;
-    c->snd_una = r->iss;
+    c->snd_una = c->snd_sml = r->iss;
     c->snd_nxt = c->snd_max = r->iss + 1;
     c->rcv_nxt = r->irs + 1;
     c->rcv_wup = c->rcv_nxt;

@@ -13,6 +13,7 @@
  */
 #include "script/run_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "tcpstate.h"
@@ -250,6 +251,18 @@ static int track(run_state *st, const ts_event *e, const ts_call_result *res)
         run_conn *n = conn_by_fd(st, c->args[0]->i);
         if (n)
             n->fd_open = 0;
+    } else if (call_is(c, "connect")) {
+        /* tcpstate extension: a listener that connect() turned active (RFC
+         * 9293 LISTEN -> SYN_SENT; Linux says EISCONN, so upstream never
+         * sees it) starts an active open like a fresh socket, once the call
+         * says it did (tests/pkt/listen_connect_syn_sent.pkt) */
+        run_conn *n = conn_by_fd(st, c->args[0]->i);
+        if (n && n->state == CS_LISTENING && (res->ret == 0 || res->err == EINPROGRESS)) {
+            n->state = CS_CONNECTING;
+            n->rip = st->cfg.remote_ip;
+            n->rport = st->cfg.connect_port;
+            n->lport = 0;
+        }
     }
     return 0;
 }
