@@ -221,7 +221,9 @@ TS_TEST(close_fin_wait2_orphan_timeout)
     CHECK_EQ(f.last_from, TS_FIN_WAIT2);
     CHECK_EQ(f.last_cause, TS_CAUSE_TIMER_FIN_WAIT2);
     TS_EXPECT_NOTHING(&f);
-    CHECK_EQ(fx_ctr(&f, "TW"), 0);
+    /* Linux counts TW when the FIN_WAIT_2 minisocket (timeout > 4 s) is
+     * created (__inet_twsk_schedule; measured on 6.18) */
+    CHECK_EQ(fx_ctr(&f, "TW"), 1);
     CHECK_EQ(TS_SEND(&f, A | F, 1, 2), -TS_DROP_NO_SOCKET);
     TS_EXPECT(&f, R, 2, FX_ANY);
     fx_free(&f);
@@ -314,7 +316,7 @@ TS_TEST(close_time_wait_syn_reopens)
     CHECK_EQ(TS_SEND(&f, A, 5001, 2 + 65537 + 1), 0);
     CHECK_EQ(ts_accept(f.s, l, &c, NULL), 0);
     CHECK_STATE(&f, c, TS_ESTABLISHED);
-    CHECK_EQ(fx_ctr(&f, "TW"), 0);
+    CHECK_EQ(fx_ctr(&f, "TW"), 1); /* counted on entering TIME_WAIT (Linux) */
     ts_close(f.s, c);
     ts_close(f.s, l);
     fx_free(&f);

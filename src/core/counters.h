@@ -10,7 +10,7 @@
     X(Tcp, ActiveOpens)        /* CLOSED -> SYN_SENT */                        \
     X(Tcp, PassiveOpens)       /* LISTEN -> SYN_RECEIVED (request created) */  \
     X(Tcp, AttemptFails)       /* SYN_SENT/SYN_RECV -> CLOSED, SYN_RECV -> LISTEN */ \
-    X(Tcp, EstabResets)        /* ESTABLISHED/CLOSE_WAIT -> CLOSED by RST */   \
+    X(Tcp, EstabResets)        /* ESTABLISHED/CLOSE_WAIT -> CLOSED, any cause */ \
     X(Tcp, CurrEstab)          /* gauge: ESTABLISHED + CLOSE_WAIT */           \
     X(Tcp, InSegs)                                                            \
     X(Tcp, OutSegs)            /* excluding retransmissions, as Linux */       \
@@ -19,9 +19,9 @@
     X(Tcp, InCsumErrors)                                                      \
     X(Tcp, OutRsts)                                                           \
     X(TcpExt, EmbryonicRsts)                                                  \
-    X(TcpExt, TW)              /* TIME_WAIT ended by its timer */              \
+    X(TcpExt, TW)              /* TIME_WAIT (or FIN_WAIT_2 > 4 s) entered */   \
     X(TcpExt, TWRecycled)      /* TIME_WAIT reused by connect (tw_reuse) */    \
-    X(TcpExt, TWKilled)        /* TIME_WAIT killed by RST */                   \
+    X(TcpExt, TWKilled)        /* FIN_WAIT_2 minisocket entered, <= 4 s */     \
     X(TcpExt, PAWSEstab)                                                      \
     X(TcpExt, DelayedACKs)                                                    \
     X(TcpExt, ListenOverflows)                                                \

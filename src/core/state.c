@@ -306,7 +306,9 @@ int ts_set_state(ts_stack *s, ts_skc *k, int new_state, int cause)
         s->mib[TS_MIB_CurrEstab]--;
     if (!is_estab_like(old) && is_estab_like(new_state))
         s->mib[TS_MIB_CurrEstab]++;
-    if (new_state == TS_CLOSE && cause == TS_CAUSE_RCV_RST && is_estab_like(old))
+    /* Linux tcp_set_state: any ESTABLISHED/CLOSE_WAIT -> CLOSE, whatever
+     * ended it (RST, timeout, keepalive, abortive close: measured) */
+    if (new_state == TS_CLOSE && is_estab_like(old))
         TS_MIB_INC(s, TS_MIB_EstabResets);
     if (new_state == TS_SYN_SENT)
         TS_MIB_INC(s, TS_MIB_ActiveOpens);
