@@ -515,8 +515,12 @@ static int step_data(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->lrcvtime = s->now;
     if (take < len - off)
         c->flags |= TS_CF_NEED_ACK; /* part did not fit: tell the window */
-    else
+    else if (!(fin && (st == TS_ESTABLISHED || st == TS_SYN_RECV)))
         ack_snd_check(s, c);
+    /* else a FIN rides on the data: Linux's tcp_data_queue runs tcp_fin
+     * (pingpong mode) before tcp_ack_snd_check, so the quick-ACK credit of
+     * a young connection does not apply; step_fin decides
+     * (tests/pkt/close_wait_fin_with_data.pkt) */
     return STEP_GO;
 }
 
@@ -542,6 +546,10 @@ static int step_fin(ts_stack *s, ts_conn *c, const ts_seg *g)
         c->pingpong = 1;
         if (c->flags & TS_CF_NEED_ACK)
             break;
+        if (g->len) {
+            ack_snd_check(s, c); /* data and FIN together: see step_data */
+            break;
+        }
         c->t_delack = ts_time_add(s->now, c->lrcvtime_set
                                               ? (uint64_t)s->cfg.tcp_delack_min_ms * TS_MS
                                               : 4 * TS_MS);
