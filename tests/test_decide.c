@@ -159,7 +159,7 @@ TS_TEST(decide_synsent_table)
 
 /* ---- SYN_RECEIVED request ------------------------------------------------ */
 
-enum { RQ_AS_BUILT, RQ_LIMITED, RQ_QUEUE_FULL, RQ_QUEUE_FULL_ABORT };
+enum { RQ_AS_BUILT, RQ_LIMITED, RQ_QUEUE_FULL, RQ_QUEUE_FULL_ABORT, RQ_TS };
 
 TS_TEST(decide_request_table)
 {
@@ -194,6 +194,14 @@ TS_TEST(decide_request_table)
         ROW(F | A, 5001, 9001, 0, 0, 0, TS_RD_CHILD),
         ROW(A, 5001, 9001, 0, 0, RQ_QUEUE_FULL, TS_RD_OVERFLOW),
         ROW(A, 5001, 9001, 0, 0, RQ_QUEUE_FULL_ABORT, TS_RD_OVERFLOW_RST),
+        /* PAWS against the SYN's TSval (1000), a RST included; the ACK
+         * check comes first */
+        ROW(A, 5001, 9001, 0, 1000, RQ_TS, TS_RD_CHILD),
+        ROW(A, 5001, 9001, 0, 999, RQ_TS, TS_RD_OUT_OF_WINDOW),
+        ROW(R, 5001, 0, 0, 999, RQ_TS, TS_RD_OUT_OF_WINDOW),
+        ROW(S, 5000, 0, 0, 999, RQ_TS, TS_RD_OUT_OF_WINDOW),
+        ROW(A, 5001, 9002, 0, 999, RQ_TS, TS_RD_BAD_ACK_RST),
+        ROW(A, 5001, 9001, 0, 999, 0, TS_RD_CHILD), /* no timestamps agreed */
     };
     fx f;
     fx_init(&f);
@@ -216,6 +224,10 @@ TS_TEST(decide_request_table)
             r.last_dup = f.now + 1 - 100000; /* a reply 100 ms ago */
         if (rows[i].setup == RQ_QUEUE_FULL || rows[i].setup == RQ_QUEUE_FULL_ABORT)
             l.acc_len = 2;
+        if (rows[i].setup == RQ_TS) {
+            r.opts |= TS_OPT_TS;
+            r.ts_recent = 1000;
+        }
         CHECK_EQ(ts_stack_sysctl(f.s, "tcp_abort_on_overflow",
                                  rows[i].setup == RQ_QUEUE_FULL_ABORT ? "1" : "0", NULL, 0), 0);
         if (report("SYN_RECEIVED", &rows[i], ts_req_decide(f.s, &r, &g)))

@@ -283,6 +283,10 @@ int ts_connect(ts_stack *s, ts_sock h, const ts_addr *remote)
         if (st == TS_CLOSE) {
             int e = take_err(c);
             c->connect_state = TS_CS_NONE;
+            /* Linux __inet_stream_connect's sock_error path disconnects:
+             * tcp_disconnect purges what was never read, so a new
+             * connect() or listen() starts clean */
+            ts_bq_free(s, &c->rcvq);
             return (int)api_done(s, c, e ? e : TS_ECONNABORTED);
         }
         c->connect_state = TS_CS_CONNECTED;

@@ -50,11 +50,16 @@ int ts_req_decide(const ts_stack *s, const ts_req *r, const ts_seg *g)
     uint32_t end = g->seq + g->len + !!(g->flags & TS_TH_SYN) + !!(g->flags & TS_TH_FIN);
     uint8_t flg = g->flags & (TS_TH_SYN | TS_TH_ACK | TS_TH_RST | TS_TH_FIN);
 
-    if (g->seq == r->irs && flg == TS_TH_SYN)
+    /* PAWS (RFC 7323 §5.3; Linux tcp_check_req -> tcp_paws_reject, a RST
+     * included): an older TSval than the SYN's is treated as out of window */
+    int paws = (r->opts & TS_OPT_TS) && (g->opt_present & TS_OPT_TS) && r->ts_recent &&
+               (int32_t)(r->ts_recent - g->tsval) > 0;
+
+    if (g->seq == r->irs && flg == TS_TH_SYN && !paws)
         return req_oow_limited(s, r, g) ? TS_RD_DUP_SYN_LIMITED : TS_RD_DUP_SYN;
     if ((g->flags & TS_TH_ACK) && g->ack != r->iss + 1)
         return TS_RD_BAD_ACK_RST;
-    if (!ts_in_window(g->seq, end, rcv_nxt, rcv_nxt + ts_req_rcv_window(s, r))) {
+    if (paws || !ts_in_window(g->seq, end, rcv_nxt, rcv_nxt + ts_req_rcv_window(s, r))) {
         if (g->flags & TS_TH_RST)
             return TS_RD_OUT_OF_WINDOW;
         return req_oow_limited(s, r, g) ? TS_RD_OOW_LIMITED : TS_RD_OUT_OF_WINDOW;
@@ -245,8 +250,11 @@ static int req_child(ts_stack *s, ts_req *r, const ts_seg *g)
     /* the child may already be gone (a RST after data, say) */
     if (ts_hash_lookup(s, g->dst_ip, g->dst_port, g->src_ip, g->src_port) == &c->c &&
         c->c.conn_id == id) {
-        if (c->c.state != TS_SYN_RECV)
-            queue_child(s, l, c);
+        /* Linux inet_csk_complete_hashdance: the child is queued at once,
+         * whatever the segment then does to it, so no child ever points
+         * at a listener without being on its queue (a listener's close
+         * then finds it) */
+        queue_child(s, l, c);
         if (c->flags & TS_CF_KEEPALIVE)
             ts_keepalive_reset(s, c);
         ts_sync(s, &c->c);
