@@ -400,9 +400,13 @@ long ts_recv(ts_stack *s, ts_sock h, void *buf, size_t len)
         return api_done(s, c, take_err(c));
     if (c->flags & TS_CF_SHUT_RD)
         return 0;
+    /* CLOSED: 0 after the connection ended (tcp_done shut it down), but
+     * ENOTCONN once a connect() or shutdown() disconnected it again
+     * (tcp_disconnect clears the shutdown: connect_state is back to NONE),
+     * as on a socket never connected (tests/pkt/syn_sent_shutdown.pkt,
+     * syn_sent_rst_refused_nonblocking.pkt) */
     if (c->c.state == TS_CLOSE)
-        return c->connect_state == TS_CS_NONE && !c->end_err && !(c->flags & TS_CF_RST_REPORTED)
-                   ? TS_ENOTCONN : 0;
+        return c->connect_state == TS_CS_NONE ? TS_ENOTCONN : 0;
     return TS_EAGAIN;
 }
 
