@@ -386,7 +386,8 @@ int ts_cli_tun(int argc, char **argv)
         return TS_EXIT_OK;
     if (rc)
         return rc;
-    if (a.t.addr == a.t.kernel_addr)
-        return ts_cli_usage(CMD, "--addr and --kernel-addr must differ");
+    char err[256];
+    if (ts_tun_check_addrs(&a.t, err, sizeof err) < 0)
+        return ts_cli_usage(CMD, "%s", err);
     return run(&a);
 }

@@ -313,7 +313,9 @@ static int drain_output(ts_tun *t)
 {
     size_t n;
     int any = 0;
-    while ((n = ts_rs_output(t->rs, t->now, t->buf)) > 0) {
+    /* the clock is read again: app work since the turn began must not
+     * make datagrams leave "earlier" than they do (pcap, JSON, RTT) */
+    while ((n = ts_rs_output(t->rs, clock_now(t), t->buf)) > 0) {
         any = 1;
         if (!hold_out(t, t->buf, n))
             tun_write(t, t->buf, n);
@@ -331,6 +333,8 @@ static void settle(ts_tun *t)
         if (t->nready == 0 && !any)
             return;
         size_t n = t->nready;
+        if (n == 0)
+            continue;
         ready_ev *evs = malloc(n * sizeof *evs);
         if (!evs)
             return;
@@ -458,8 +462,9 @@ static int turn(ts_tun *t, const struct epoll_event *evs, int n)
             fprintf(stderr, "tcpstate tun: the device %s went away\n", t->dev);
             return 1;
         }
-    if (ts_stack_next_deadline(ts_rs_stack(t->rs)) <= t->now)
-        ts_rs_advance(t->rs, t->now);
+    /* Always: it fires what expired, and it tells the stack the time, so
+     * calls the app makes below are stamped now, not at the last packet. */
+    ts_rs_advance(t->rs, t->now);
     if (t->wake_at <= t->now) {
         t->wake_at = UINT64_MAX;
         if (t->o.app.timer)
@@ -471,7 +476,10 @@ static int turn(ts_tun *t, const struct epoll_event *evs, int n)
 
 int ts_tun_run(ts_tun *t)
 {
-    clock_now(t);
+    /* the stack learns the time first: the app's first calls are stamped
+     * with it. "up" is printed once the command has started (a listener
+     * exists), since scripts wait for that line. */
+    ts_rs_advance(t->rs, clock_now(t));
     if (t->o.app.start) {
         int rc = t->o.app.start(t->o.app.user, t);
         if (rc)
@@ -614,7 +622,7 @@ static int make_stack(ts_tun *t, char *err, size_t errlen)
     return 0;
 }
 
-static int check_addrs(const ts_tun_opts *o, char *err, size_t errlen)
+int ts_tun_check_addrs(const ts_tun_opts *o, char *err, size_t errlen)
 {
     uint32_t mask = o->prefix >= 1 && o->prefix <= 30 ? 0xffffffffu << (32 - o->prefix) : 0;
     if (!mask) {
@@ -633,7 +641,7 @@ static int check_addrs(const ts_tun_opts *o, char *err, size_t errlen)
 int ts_tun_open(ts_tun **out, const ts_tun_opts *o, char *err, size_t errlen)
 {
     *out = NULL;
-    if (check_addrs(o, err, errlen) < 0)
+    if (ts_tun_check_addrs(o, err, errlen) < 0)
         return TS_TUN_ERR_SETUP;
     int why = ts_tundev_precheck(err, errlen);
     if (why != TS_TUNDEV_OK)

@@ -64,6 +64,10 @@ typedef struct ts_tun_opts {
 /* Error kinds of ts_tun_open. */
 enum { TS_TUN_ERR_SETUP = 1, TS_TUN_ERR_NO_DEVICE, TS_TUN_ERR_NOT_ROOT };
 
+/* Whether addr and kernel_addr/prefix make sense (two hosts of one
+ * prefix). 0, or -1 with a one-line reason. */
+int ts_tun_check_addrs(const ts_tun_opts *o, char *err, size_t errlen);
+
 /* Checks permissions, creates and configures the device, makes the stack
  * and opens the capture and record files. 0, or an error kind with a
  * one-line message in err (no device: which; not root: which). */

@@ -227,6 +227,8 @@ def cmd_garbage(argv):
             pkt = ip_header(8, 6, src, dst, ihl=15) + bytes(8)
         else:           # truncated TCP header
             pkt = ip_header(10, 6, src, dst) + bytes(tcp[:10])
+        if i % 200 == 199:
+            time.sleep(0.01)  # the device's queue holds 500: let tcpstate read
         try:
             s.send(pkt)
             sent += 1
