@@ -78,7 +78,7 @@ BENCH_SRC  := $(sort $(wildcard bench/*.c))
 BENCH_LOBJ := $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard bench/lib/*.c)))
 BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench-bin/%)
 BENCH_LWIP := $(if $(filter 1,$(HAVE_LWIP)),$(LWPEER_OBJ) -llwip,)
-$(BENCH_SRC:%.c=$(BUILD)/%.o) $(BENCH_LOBJ): CPPFLAGS += -Ibench -DTS_HAVE_LWIP=$(HAVE_LWIP) \
+$(BENCH_SRC:%.c=$(BUILD)/%.o) $(BENCH_LOBJ): CPPFLAGS += -Ibench/lib -DTS_HAVE_LWIP=$(HAVE_LWIP) \
 	$(if $(filter 1,$(HAVE_LWIP)),-I$(LWIP_INC) -Itests/lwip,)
 
 $(BUILD)/bench-bin/%: $(BUILD)/bench/%.o $(BENCH_LOBJ) $(if $(filter 1,$(HAVE_LWIP)),$(LWPEER_OBJ),) $(APPLIB) $(LIB)

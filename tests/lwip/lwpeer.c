@@ -69,11 +69,17 @@ static lp_pkt *lp_q_push(void)
     return &lp_q.slot[(lp_q.head + lp_q.count++) % lp_q.cap];
 }
 
+/* Gives back the slot lp_q_push just handed out (nothing was put in it). */
+static void lp_q_unpush(void) { lp_q.count--; }
+
 static int lp_q_pop(lp_pkt *out)
 {
+    const lp_pkt *k;
     if (!lp_q.count)
         return 0;
-    *out = lp_q.slot[lp_q.head];
+    k = &lp_q.slot[lp_q.head];
+    out->len = k->len;
+    memcpy(out->data, k->data, k->len);
     lp_q.head = (lp_q.head + 1) % lp_q.cap;
     lp_q.count--;
     return 1;
@@ -92,6 +98,9 @@ void lp_set_tap(lp_tap_fn fn, void *user)
 
 static struct netif lp_nif[2]; /* [0] 192.0.2.1, [1] 192.0.2.3 */
 static int lp_lwip_up;
+static int lp_lw_timers_off;
+
+void lp_lw_timers(int on) { lp_lw_timers_off = !on; }
 
 /* lwIP's output: every datagram it sends lands here (no ARP: the
  * interfaces have no NETIF_FLAG_ETHARP, so output gets IP datagrams). */
@@ -282,6 +291,7 @@ int lp_init(void)
     lp_lw_reset();
     memset(lp_st, 0, sizeof lp_st);
     lp_ep_clear_all();
+    lp_lw_timers_off = 0;
     lp_tap = NULL;
     lp_w.on = 0;
     lp_trans_clear();
@@ -325,12 +335,12 @@ static int lp_drain_stacks(void)
         size_t len;
         if (!lp_st[i].s)
             continue;
-        for (;;) {
-            uint8_t buf[LP_MTU];
-            len = ts_stack_output(lp_st[i].s, lp_clock, buf, sizeof buf);
-            if (!len || !(k = lp_q_push()))
+        while ((k = lp_q_push()) != NULL) {
+            len = ts_stack_output(lp_st[i].s, lp_clock, k->data, sizeof k->data);
+            if (!len) {
+                lp_q_unpush();
                 break;
-            memcpy(k->data, buf, len);
+            }
             k->len = (uint16_t)len;
             n++;
         }
@@ -362,7 +372,7 @@ long lp_pump(void)
 static uint64_t lp_next_deadline(void)
 {
     uint64_t next = LP_NEVER;
-    u32_t sl = sys_timeouts_sleeptime();
+    u32_t sl = lp_lw_timers_off ? SYS_TIMEOUTS_SLEEPTIME_INFINITE : sys_timeouts_sleeptime();
     for (int i = 0; i < LP_MAX_STACKS; i++)
         if (lp_st[i].s) {
             uint64_t d = ts_stack_next_deadline(lp_st[i].s);
@@ -382,7 +392,8 @@ static void lp_fire(void)
     for (int i = 0; i < LP_MAX_STACKS; i++)
         if (lp_st[i].s)
             ts_stack_advance(lp_st[i].s, lp_clock);
-    sys_check_timeouts();
+    if (!lp_lw_timers_off)
+        sys_check_timeouts();
     lp_watch_sample();
 }
 

@@ -62,6 +62,11 @@ int lp_run(int (*done)(void *), void *arg, uint64_t limit_us);
 /* lp_run for ms milliseconds of virtual time, to the end. */
 void lp_wait_ms(uint64_t ms);
 
+/* lwIP's timers off (0) or on (1, the default after lp_init): a run with
+ * only tcpstate stacks need not step through lwIP's 100-1000 ms cyclic
+ * timers. Turned back on, overdue ones fire once and resume. */
+void lp_lw_timers(int on);
+
 /* Packets delivered so far, and dropped (no stack owns the address). */
 uint64_t lp_delivered(void);
 uint64_t lp_undeliverable(void);

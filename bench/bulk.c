@@ -1,0 +1,121 @@
+/*
+ * bulk.c — bulk transfer throughput: one connection moving N bytes one
+ * way, tcpstate against tcpstate and against lwIP in this process (the
+ * zero-delay link of tests/lwip, one thread), and the Linux kernel over
+ * 127.0.0.1 (two sockets of this process, one thread alternating send and
+ * recv). Prints bytes/s and, what counts, ratios measured in this run:
+ * configurations interleaved round by round, medians of the rounds.
+ *
+ * Not like for like, and said so: the in-process stacks make no system
+ * calls and discard received data without copying it; the kernel pays two
+ * syscalls per chunk and copies out, and on lo (MTU 65536 unless run
+ * inside `unshare -n` with a smaller one) it moves 64 KiB segments where
+ * the in-process link carries 1500-byte datagrams.
+ */
+#include "bench.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ROUNDS 5
+#define TARGET_S 0.25 /* each run should take about this long */
+
+typedef struct cfg {
+    const char *name;
+    int from, to;   /* BN_TS / BN_LW; from = -1: the kernel */
+    uint64_t bytes; /* per run, after calibration */
+    double bps[ROUNDS];
+} cfg;
+
+/* One run: seconds, negative on failure. */
+static double run(const cfg *c, uint64_t bytes)
+{
+    uint64_t t0;
+    if (c->from < 0)
+        return bn_kernel_bulk(bytes);
+#if TS_HAVE_LWIP
+    t0 = bn_now_ns();
+    if (bn_bulk(c->from, c->to, bytes, NULL) != 0)
+        return -1;
+    return (double)(bn_now_ns() - t0) / 1e9;
+#else
+    (void)t0;
+    return -1;
+#endif
+}
+
+/* Picks bytes per run so that a run takes about TARGET_S. */
+static int calibrate(cfg *c)
+{
+    const uint64_t probe = 8u << 20;
+    double s = run(c, probe);
+    double want;
+    if (s <= 0)
+        return -1;
+    want = (double)probe * TARGET_S / s;
+    if (want < (double)probe)
+        want = (double)probe;
+    if (want > (double)(2048u << 20))
+        want = (double)(2048u << 20);
+    c->bytes = ((uint64_t)want >> 20) << 20;
+    return 0;
+}
+
+static double median_bps(cfg *c)
+{
+    double v[ROUNDS];
+    memcpy(v, c->bps, sizeof v);
+    return bn_median(v, ROUNDS);
+}
+
+int main(void)
+{
+    cfg cs[] = {
+        { "tcpstate -> tcpstate (in-process)", BN_TS, BN_TS, 0, { 0 } },
+        { "lwIP -> tcpstate (in-process)", BN_LW, BN_TS, 0, { 0 } },
+        { "tcpstate -> lwIP (in-process)", BN_TS, BN_LW, 0, { 0 } },
+        { "lwIP -> lwIP (in-process)", BN_LW, BN_LW, 0, { 0 } },
+        { "kernel -> kernel (127.0.0.1)", -1, -1, 0, { 0 } },
+    };
+    const int n = (int)(sizeof cs / sizeof cs[0]);
+    double m[5];
+    int ok[5];
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    printf("== bulk transfer: one connection, one way (median of %d interleaved rounds)\n", ROUNDS);
+#if TS_HAVE_LWIP
+    if (bn_world() != 0) {
+        printf("  skip: the in-process link could not start lwIP\n");
+        return 0;
+    }
+#else
+    printf("  skip in-process lines: lwIP (liblwip-dev) is not installed\n");
+#endif
+    for (int i = 0; i < n; i++)
+        ok[i] = calibrate(&cs[i]) == 0;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int i = 0; i < n; i++) {
+            double s = ok[i] ? run(&cs[i], cs[i].bytes) : -1;
+            ok[i] = ok[i] && s > 0;
+            cs[i].bps[r] = s > 0 ? (double)cs[i].bytes / s : 0;
+        }
+    for (int i = 0; i < n; i++) {
+        m[i] = ok[i] ? median_bps(&cs[i]) : 0;
+        if (ok[i])
+            printf("  %-34s %8.1f MB/s  (%llu MiB a run)\n", cs[i].name, m[i] / 1e6,
+                   (unsigned long long)(cs[i].bytes >> 20));
+        else
+            printf("  %-34s failed or not available\n", cs[i].name);
+    }
+    printf("  (kernel: lo MTU %d, syscalls and a copy out per chunk; absolute figures are noise here)\n",
+           bn_lo_mtu());
+    printf(" ratios (bytes/s; above 1: tcpstate faster):\n");
+    bn_ratio("tcpstate/lwIP (both ends)", m[0], m[3], "tcpstate<->tcpstate vs lwIP<->lwIP");
+    bn_ratio("tcpstate/lwIP as receiver", m[1], m[3], "lwIP->tcpstate vs lwIP->lwIP");
+    bn_ratio("tcpstate/lwIP as sender", m[2], m[3], "tcpstate->lwIP vs lwIP->lwIP");
+    bn_ratio("tcpstate/kernel", m[0], m[4], "tcpstate<->tcpstate vs kernel loopback");
+    bn_ratio("lwIP/kernel", m[3], m[4], "lwIP<->lwIP vs kernel loopback");
+#if TS_HAVE_LWIP
+    bn_world_free();
+#endif
+    return 0;
+}
