@@ -35,11 +35,15 @@ else
         -e ip.src -e _ws.malformed -e tcp.checksum.status -e ip.checksum.status \
         > "$T/fields.txt" 2>/dev/null
     total=$(wc -l < "$T/fields.txt")
-    badp=$(awk -F'\t' '$1 == "192.0.2.1" && ($2 != "" || $3 == "2" || $4 == "2")' "$T/fields.txt" | wc -l)
-    if [ "$total" -gt 7000 ] && [ "$badp" -eq 0 ]; then
-        ok "pcap readable ($total packets), none from tcpstate malformed or with a bad checksum"
+    # checksum status: 0 bad, 1 good, 2 unverified (Wireshark's enum)
+    badp=$(awk -F'\t' '$1 == "192.0.2.1" && ($2 != "" || $3 == "0" || $4 == "0")' "$T/fields.txt" | wc -l)
+    # and every TCP checksum of ours was actually verified (status 1)
+    ours=$(awk -F'\t' '$1 == "192.0.2.1"' "$T/fields.txt" | wc -l)
+    good=$(awk -F'\t' '$1 == "192.0.2.1" && $3 == "1" && $4 == "1"' "$T/fields.txt" | wc -l)
+    if [ "$total" -gt 7000 ] && [ "$badp" -eq 0 ] && [ "$ours" -gt 7000 ] && [ "$good" -eq "$ours" ]; then
+        ok "pcap readable ($total packets), tcpstate's $ours all well-formed with verified good checksums"
     else
-        bad "pcap readable" "$total packets, $badp bad ones from tcpstate"
+        bad "pcap readable" "$total packets, $ours from tcpstate: $badp bad, $good verified good"
     fi
 fi
 
