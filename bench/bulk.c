@@ -55,8 +55,8 @@ static int calibrate(cfg *c)
     want = (double)probe * TARGET_S / s;
     if (want < (double)probe)
         want = (double)probe;
-    if (want > (double)(2048u << 20))
-        want = (double)(2048u << 20);
+    if (want > (double)(1024u << 20)) /* lwpeer's limit per instant is ~7 GiB */
+        want = (double)(1024u << 20);
     c->bytes = ((uint64_t)want >> 20) << 20;
     return 0;
 }

@@ -59,6 +59,10 @@ long lp_pump(void);
  * Returns 1 when done, 0 when the limit came first (time is then at the
  * limit). done may be NULL: run until the limit. */
 int lp_run(int (*done)(void *), void *arg, uint64_t limit_us);
+/* True once a pump found a stack or an endpoint still busy after 8 M
+ * steps at one instant (a loop): the FIFO was emptied, lp_run returns 0
+ * from then on, until lp_init. */
+int lp_is_stuck(void);
 /* lp_run for ms milliseconds of virtual time, to the end. */
 void lp_wait_ms(uint64_t ms);
 
