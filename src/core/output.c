@@ -187,6 +187,20 @@ static uint32_t unsent_bytes(const ts_conn *c)
     return c->sndq.len > sent ? c->sndq.len - sent : 0;
 }
 
+/* The segment size we send: the MSS, but at most half the largest window
+ * the peer ever offered (all of it if that is 536 or less), never under 68
+ * bytes of header plus data (Linux tcp_bound_to_half_wnd, applied through
+ * tcp_sync_mss whenever max_window grows). A SYN-ACK offering 1000 bytes
+ * thus gets two 500-byte segments (tests/pkt/syn_sent_synack_window_unscaled.pkt). */
+static uint32_t send_mss(const ts_conn *c)
+{
+    uint32_t cutoff = c->max_window > 536 ? c->max_window / 2 : c->max_window;
+    uint32_t hdr = 20 + ((c->flags & TS_CF_TS_OK) ? 12 : 0);
+    if (cutoff && c->mss > cutoff)
+        return TS_MAX(cutoff, 68 - hdr);
+    return c->mss;
+}
+
 static uint32_t usable_window(const ts_conn *c)
 {
     uint32_t wnd = TS_MIN(c->snd_wnd, c->cwnd);
@@ -211,7 +225,7 @@ static uint32_t data_to_send(const ts_conn *c)
     uint32_t unsent = unsent_bytes(c), wnd = usable_window(c), n;
     if (!unsent)
         return 0;
-    n = TS_MIN(unsent, (uint32_t)c->mss);
+    n = TS_MIN(unsent, send_mss(c));
     if (ts_seq_lt(send_seq(c), c->snd_max)) /* resending: stop at the next SACKed byte */
         n = TS_MIN(n, ts_sack_next_left(c, send_seq(c), c->snd_max) - send_seq(c));
     if (n > wnd)
@@ -220,7 +234,7 @@ static uint32_t data_to_send(const ts_conn *c)
      * small segment waits only while an earlier SMALL segment is
      * unacknowledged, so the tail of a large write leaves with the full
      * segments before it (tests/pkt/established_write_data.pkt) */
-    if (n < c->mss && ts_seq_gt(c->snd_sml, c->snd_una) && !ts_seq_gt(c->snd_sml, c->snd_max) &&
+    if (n < send_mss(c) && ts_seq_gt(c->snd_sml, c->snd_una) && !ts_seq_gt(c->snd_sml, c->snd_max) &&
         !(c->flags & TS_CF_NODELAY) &&
         !ts_seq_lt(send_seq(c), c->snd_max) &&
         !((c->flags & TS_CF_SHUT_WR) && n == unsent))
@@ -322,7 +336,7 @@ static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
         c->rtt_time = s->now; /* Karn: time only new data */
         c->rtt_seq = c->snd_nxt;
     }
-    if (!retrans && n && n < c->mss)
+    if (!retrans && n && n < send_mss(c))
         c->snd_sml = c->snd_nxt; /* Linux tcp_minshall_update */
     if (n)
         c->lsndtime = s->now;

@@ -186,6 +186,7 @@ ts_conn *ts_req_to_child(ts_stack *s, ts_req *r, const ts_seg *g)
     c->rcv_wup = c->rcv_nxt;
     c->rcv_wnd = ts_req_rcv_window(s, r);
     c->snd_wnd = r->peer_win;
+    c->max_window = c->snd_wnd; /* tcp_create_openreq_child; bounds the MSS (output.c) */
     c->snd_wl1 = r->irs;
     c->ts_off = r->ts_off;
     c->ts_recent = r->ts_recent;
@@ -303,8 +304,11 @@ int ts_req_process(ts_stack *s, ts_req *r, const ts_seg *g)
         TS_MIB_INC(s, TS_MIB_ListenDrops);
         return TS_DROP_LISTEN_OVERFLOW;
     case TS_RD_OVERFLOW_RST:
+        /* Linux tcp_check_req: listen_overflow -> embryonic_reset, which
+         * counts EmbryonicRsts too (measured on 6.18) */
         TS_MIB_INC(s, TS_MIB_ListenOverflows);
         TS_MIB_INC(s, TS_MIB_ListenDrops);
+        TS_MIB_INC(s, TS_MIB_EmbryonicRsts);
         ts_send_rst_for(s, g, r->c.conn_id);
         ts_req_free(s, r, TS_CAUSE_LISTEN_OVERFLOW, TS_LISTEN);
         return TS_DROP_LISTEN_OVERFLOW;
