@@ -2,7 +2,7 @@
 # `ss -tan`, tcpstate's in its --json transitions.
 # check: kernel closes first: kernel TIME_WAIT, tcpstate CLOSE_WAIT -> LAST_ACK -> CLOSED
 # check: tcpstate closes first: kernel CLOSE_WAIT, tcpstate FIN_WAIT_1 -> FIN_WAIT_2
-# check: simultaneous close: tcpstate FIN_WAIT_1 -> CLOSING -> TIME_WAIT, kernel TIME_WAIT
+# check: simultaneous close: tcpstate FIN_WAIT_1 -> CLOSING -> TIME_WAIT, kernel TIME_WAIT, FINs crossed
 
 # wait_ss STATE LOCAL PEER: up to 3 s for the kernel to show it.
 wait_ss() {
@@ -46,18 +46,24 @@ else
     bad "$name" "tcpstate exit $rc, ss CLOSE-WAIT seen: $([ $cw -eq 0 ] && echo yes || echo no); kernel: $(cat "$T/k2.txt"); tcpstate: $(grep -o '"from": "[A-Z_0-9]*", "to": "[A-Z_0-9]*"' "$j" | tr '\n' ' ')"
 fi
 
-name="simultaneous close: tcpstate FIN_WAIT_1 -> CLOSING -> TIME_WAIT, kernel TIME_WAIT"
+name="simultaneous close: tcpstate FIN_WAIT_1 -> CLOSING -> TIME_WAIT, kernel TIME_WAIT, FINs crossed"
 kpeer listen 9003 --close-after 0.5 > "$T/k3.txt" 2>&1 &
 K=$!
 wait_listen 9003
-"$BIN" tun --json --hold-fin connect 192.0.2.2:9003 > "$T/sc.out" 2> "$T/sc.err"
+"$BIN" tun --json --pcap "$T/sc.pcap" --hold-fin connect 192.0.2.2:9003 > "$T/sc.out" 2> "$T/sc.err"
 rc=$?
+# both FINs crossed: neither acknowledges the other (relative ack 1 each),
+# so the kernel too got a FIN in FIN_WAIT_1 and went through CLOSING
+crossed=2
+if command -v tshark >/dev/null 2>&1; then
+    crossed=$(tshark -r "$T/sc.pcap" -Y 'tcp.flags.fin == 1 && tcp.ack == 1 && !tcp.analysis.retransmission' 2>/dev/null | wc -l)
+fi
 wait_ss TIME-WAIT 192.0.2.2:9003 '*'; tw=$?
 wait_exit $K 5
 j="$T/sc.out"
 if [ $rc -eq 0 ] && [ $tw -eq 0 ] && json_has "$j" ESTABLISHED FIN_WAIT_1 && json_has "$j" FIN_WAIT_1 CLOSING &&
-    json_has "$j" CLOSING TIME_WAIT && grep -q "holding our FIN" "$T/sc.err"; then
+    json_has "$j" CLOSING TIME_WAIT && grep -q "holding our FIN" "$T/sc.err" && [ "$crossed" -eq 2 ]; then
     ok "$name"
 else
-    bad "$name" "tcpstate exit $rc, ss TIME-WAIT seen: $([ $tw -eq 0 ] && echo yes || echo no); tcpstate: $(grep -o '"from": "[A-Z_0-9]*", "to": "[A-Z_0-9]*"' "$j" | tr '\n' ' ')"
+    bad "$name" "tcpstate exit $rc, ss TIME-WAIT seen: $([ $tw -eq 0 ] && echo yes || echo no), crossed FINs: $crossed; tcpstate: $(grep -o '"from": "[A-Z_0-9]*", "to": "[A-Z_0-9]*"' "$j" | tr '\n' ' ')"
 fi
