@@ -11,6 +11,7 @@
  */
 #include "cli/tun_cmd.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcpstate.h"
@@ -42,12 +43,14 @@ void ts_cli_replay_help(FILE *out)
 
 typedef struct view {
     int json, ladder;
-    ts_ladder *l;
+    ts_trace_ev *evs;  /* --ladder: drawn at the end, once both columns' */
+    size_t n, cap;     /* addresses are known */
+    int oom;
     ts_trace_host hosts[2];
 } view;
 
-/* The columns are known from the first segment: host 0 is the recorded
- * stack, host 1 its peer. */
+/* Host 0 is the recorded stack, host 1 its peer; their addresses come
+ * from the first segment. */
 static void on_event(void *u, const ts_trace_ev *ev)
 {
     view *v = u;
@@ -61,13 +64,27 @@ static void on_event(void *u, const ts_trace_ev *ev)
         ts_json_event(stdout, v->hosts, 2, ev);
         return;
     }
-    if (!v->l) {
-        ts_ladder_opts o = { v->hosts, 2, 0, 0 };
-        if (!(v->l = ts_ladder_new(stdout, &o)))
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 1024;
+        ts_trace_ev *ne = realloc(v->evs, cap * sizeof *ne);
+        if (!ne) {
+            v->oom = 1;
             return;
-        ts_ladder_head(v->l);
+        }
+        v->evs = ne;
+        v->cap = cap;
     }
-    ts_ladder_event(v->l, ev);
+    v->evs[v->n] = *ev;
+    v->evs[v->n++].note = NULL; /* replays make no notes */
+}
+
+static void draw(view *v)
+{
+    ts_ladder_opts o = { v->hosts, 2, 0, 0 };
+    if (v->n)
+        ts_ladder_render(stdout, &o, v->evs, v->n);
+    if (v->oom)
+        fprintf(stderr, "tcpstate replay: out of memory: the diagram is cut short\n");
 }
 
 int ts_cli_replay(int argc, char **argv)
@@ -107,7 +124,9 @@ int ts_cli_replay(int argc, char **argv)
     ts_replay_stats st;
     int rc = ts_replay(r, &o, &st, msg, sizeof msg);
     ts_rec_close(r);
-    ts_ladder_free(v.l);
+    if (v.ladder)
+        draw(&v);
+    free(v.evs);
     if (rc == TS_REPLAY_BAD_FILE) {
         fprintf(stderr, "tcpstate replay: %s: %s\n", file, msg);
         return TS_EXIT_USAGE;
