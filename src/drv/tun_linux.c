@@ -406,11 +406,15 @@ static int arm_timer(ts_tun *t)
         at = t->wind_down_at;
     if (t->nheld && t->held_since + HOLD_LIMIT_US < at)
         at = t->held_since + HOLD_LIMIT_US;
+    /* A far deadline is met by waking once an hour and looking again;
+     * it keeps t0 + at from overflowing. */
+    if (at != UINT64_MAX && at > t->now + 3600000000u)
+        at = t->now + 3600000000u;
     struct itimerspec its;
     memset(&its, 0, sizeof its);
     if (at != UINT64_MAX) {
         /* absolute: t0 + at; at least 1 ns, since all zeros disarms */
-        uint64_t abs_ns = t->t0_ns + (at > UINT64_MAX / 1000u ? UINT64_MAX / 1000u : at) * 1000u;
+        uint64_t abs_ns = t->t0_ns + at * 1000u;
         if (abs_ns == 0)
             abs_ns = 1;
         its.it_value.tv_sec = (time_t)(abs_ns / 1000000000u);
