@@ -196,4 +196,23 @@ void scn_expect_err(ts_scn *s, int peer, int err);
 /* Counter (nstat name, "TcpExtTW") of host equals v. */
 void scn_expect_counter(ts_scn *s, int host, const char *name, uint64_t v);
 
+/* Timing (scn_timing.c). Times are lists of virtual milliseconds from the
+ * start, "0 1000 2000" (fractions allowed: "20.5"), compared exactly, in
+ * order; "" means never. Checked only for a run as designed: the
+ * scenario's own links and no --loss, --delay or --sysctl override. */
+int scn_as_designed(const ts_scn *s);
+/* host sent segments with exactly these flags (TS_TH_*) at these times. */
+void scn_expect_tx_ms(ts_scn *s, int host, uint8_t flags, const char *want_ms);
+/* host's connections entered state (enum ts_state) at these times (a
+ * listener the application closes is left out). */
+void scn_expect_state_ms(ts_scn *s, int host, int state, const char *want_ms);
+/* How many times host's connections entered state. */
+size_t scn_count_state(const ts_scn *s, int host, int state);
+/* The kit's log of times (kept from its trace sink). */
+typedef struct scn_tlog scn_tlog;
+scn_tlog *scn_tlog_new(void);
+void scn_tlog_free(scn_tlog *l);
+void scn_tlog_add(scn_tlog *l, const ts_trace_ev *ev);
+const scn_tlog *scn_tlog_of(const ts_scn *s);
+
 #endif

@@ -67,6 +67,7 @@ struct ts_scn {
     char failure[320];
     uint8_t *io;          /* IOBUF bytes: what is sent or received */
     uint8_t *expect;      /* IOBUF bytes: the pattern a receive should match */
+    scn_tlog *tlog;       /* times of transitions and segments (scn_timing.c) */
 };
 
 static void peer_pump(ts_scn *s, int i);
@@ -144,6 +145,7 @@ static scn_path *path_of(ts_scn *s, int host, uint32_t conn, int from)
 static void on_trace(void *user, const ts_trace_ev *ev)
 {
     ts_scn *s = user;
+    scn_tlog_add(s->tlog, ev);
     if (ev->kind == TS_TRACE_STATE) {
         scn_path *p = path_of(s, ev->host, ev->conn_id, ev->from);
         size_t n = p ? strlen(p->text) : 0;
@@ -646,6 +648,7 @@ ts_scn *ts_scn_new(const ts_scenario *sc, const ts_scn_opts *opts, char *err, si
     s->sc = sc;
     if (opts)
         s->o = *opts;
+    s->tlog = scn_tlog_new();
     s->link.delay_us = DEFAULT_DELAY_US;
     s->limit_us = DEFAULT_LIMIT_US;
     s->in_setup = 1;
@@ -682,6 +685,7 @@ void ts_scn_free(ts_scn *s)
     free(s->paths);
     free(s->io);
     free(s->expect);
+    scn_tlog_free(s->tlog);
     free(s);
 }
 
@@ -732,6 +736,13 @@ int scn_perfect(const ts_scn *s)
 {
     return s->link.loss == 0 && s->link.dup == 0 && s->link.reorder == 0;
 }
+
+int scn_as_designed(const ts_scn *s)
+{
+    return scn_perfect(s) && !s->o.loss_set && !s->o.delay_set && s->o.nsysctl == 0;
+}
+
+const scn_tlog *scn_tlog_of(const ts_scn *s) { return s->tlog; }
 
 void scn_expect_path(ts_scn *s, int host, const char *path)
 {

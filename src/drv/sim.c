@@ -28,6 +28,7 @@
 
 #include "core/wire.h"
 #include "drv/prng.h"
+#include "drv/siphash.h"
 
 #define PKT_BUF 65536
 /* Datagrams one instant may produce before the run is declared stuck: far
@@ -60,7 +61,8 @@ typedef struct sim_host {
     int index;
     char name[32];
     ts_stack *stack;
-    ts_prng rng;           /* ISNs, port offsets, timestamp offsets */
+    ts_prng rng;           /* port offsets, and the secret below */
+    uint8_t secret[16];    /* keys ISNs and timestamp offsets, as Linux's net_secret */
     uint32_t last_tx_conn; /* conn id of the last TX hook (for losses) */
 } sim_host;
 
@@ -166,11 +168,20 @@ void ts_sim_note(ts_sim *sim, int host, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- hooks */
 
+/* Keyed hash of the host's secret and n words (host order). */
+static uint32_t host_hash(const sim_host *h, const uint32_t *w, size_t n)
+{
+    return (uint32_t)ts_siphash24(h->secret, w, n * sizeof *w);
+}
+
+/* RFC 6528 as Linux's secure_tcp_seq: a keyed hash of the 4-tuple plus a
+ * clock in 64 ns ticks, so a later connection on the same 4-tuple starts
+ * higher, which is what lets a new SYN reopen a TIME_WAIT (scenario
+ * time-wait-reopen). */
 static uint32_t hook_isn(void *user, const ts_tuple *t, uint64_t now_us)
 {
-    (void)t;
-    (void)now_us;
-    return ts_prng_u32(&((sim_host *)user)->rng);
+    uint32_t w[4] = { t->local.ip, t->remote.ip, t->local.port, t->remote.port };
+    return host_hash(user, w, 4) + (uint32_t)(now_us * 1000 / 64);
 }
 
 static uint32_t hook_port_offset(void *user, const ts_tuple *t)
@@ -179,10 +190,13 @@ static uint32_t hook_port_offset(void *user, const ts_tuple *t)
     return ts_prng_u32(&((sim_host *)user)->rng);
 }
 
+/* Linux's secure_tcp_ts_off: keyed by the two addresses only, so every
+ * connection between two hosts shares one timestamp clock (PAWS and
+ * tcp_tw_reuse rely on it across connections). */
 static uint32_t hook_ts_offset(void *user, const ts_tuple *t)
 {
-    (void)t;
-    return ts_prng_u32(&((sim_host *)user)->rng);
+    uint32_t w[2] = { t->local.ip, t->remote.ip };
+    return host_hash(user, w, 2);
 }
 
 static void hook_transition(void *user, const ts_transition_ev *tev)
@@ -308,6 +322,10 @@ int ts_sim_add_host(ts_sim *sim, const char *name, const ts_config *cfg)
     h->index = i;
     snprintf(h->name, sizeof h->name, "%s", name ? name : "host");
     ts_prng_seed(&h->rng, sim->o.seed, 1 + (uint64_t)i);
+    for (int k = 0; k < 16; k += 4) {
+        uint32_t v = ts_prng_u32(&h->rng);
+        memcpy(h->secret + k, &v, 4);
+    }
     memset(&hooks, 0, sizeof hooks);
     hooks.size = sizeof hooks;
     hooks.isn = hook_isn;
