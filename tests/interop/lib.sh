@@ -23,6 +23,7 @@ ns_guard() {
         echo "FAIL namespace guard: not inside a private network namespace; refusing to run"
         exit 1
     fi
+    echo "$here" > "$T/.netns"  # run.sh ends what is left in it
     ip link set lo up
     # no IPv6 chatter on the device (router solicitations, MLD)
     sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null
@@ -48,6 +49,8 @@ start_tun() {
         i=$((i + 1))
     done
     echo "  tcpstate tun did not come up: $(cat "$T/$TUN_NAME.err")"
+    kill -KILL "$TUN_PID" 2>/dev/null
+    wait "$TUN_PID" 2>/dev/null
     return 1
 }
 

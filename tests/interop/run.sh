@@ -43,6 +43,14 @@ for c in "$IDIR"/cases/*.sh; do
         > "$T/$name.log" 2>&1
     rc=$?
     end=$(date +%s.%N)
+    # whatever the case left running (a peer after a failure) lives in the
+    # namespace the case made: end exactly those processes
+    ns=$(cat "$T/$name/.netns" 2>/dev/null)
+    if [ -n "$ns" ] && [ "$ns" != "$HOST_NETNS" ]; then
+        for p in /proc/[0-9]*; do
+            [ "$(stat -L -c %i "$p/ns/net" 2>/dev/null)" = "$ns" ] && kill -KILL "${p#/proc/}" 2>/dev/null
+        done
+    fi
     cat "$T/$name.log"
     p=$(grep -c '^ok ' "$T/$name.log"); f=$(grep -c '^FAIL' "$T/$name.log")
     s=$(grep -c '^skip' "$T/$name.log")
