@@ -159,6 +159,7 @@ static void inherit_options(ts_conn *c, const ts_conn *l)
     c->keepidle = l->keepidle;
     c->keepintvl = l->keepintvl;
     c->keepcnt = l->keepcnt;
+    c->syncnt = l->syncnt; /* tests/pkt/sysctl_sockopt_inherited.pkt */
     c->user_timeout_ms = l->user_timeout_ms;
     c->linger2 = l->linger2;
     c->linger_onoff = l->linger_onoff;

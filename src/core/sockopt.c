@@ -34,7 +34,9 @@ static int set_socket_level(ts_stack *s, ts_conn *c, int opt, const void *val, s
             return TS_EINVAL;
         memcpy(&l, val, sizeof l);
         c->linger_onoff = l.l_onoff != 0;
-        c->linger_secs = l.l_linger < 0 ? 0 : l.l_linger;
+        /* Linux sk_setsockopt keeps the old time when l_onoff is 0 */
+        if (l.l_onoff)
+            c->linger_secs = l.l_linger < 0 ? 0 : l.l_linger;
         return 0;
     }
     if (get_int(val, len, &v))
@@ -108,8 +110,9 @@ static int set_tcp_level(ts_stack *s, ts_conn *c, int opt, const void *val, size
         c->syncnt = v;
         return 0;
     case TS_TCP_LINGER2:
-        /* Linux: < 0 means no FIN_WAIT_2; 0 the sysctl; capped at the sysctl's max */
-        c->linger2 = v < 0 ? -1 : v;
+        /* Linux: < 0 means no FIN_WAIT_2; 0 the sysctl; capped at
+         * TCP_FIN_TIMEOUT_MAX = 120 s (tests/pkt/sysctl_sockopt_roundtrip.pkt) */
+        c->linger2 = v < 0 ? -1 : v > 120 ? 120 : v;
         return 0;
     case TS_TCP_USER_TIMEOUT:
         if (v < 0)

@@ -199,7 +199,8 @@ void scn_expect_counter(ts_scn *s, int host, const char *name, uint64_t v);
 /* Timing (scn_timing.c). Times are lists of virtual milliseconds from the
  * start, "0 1000 2000" (fractions allowed: "20.5"), compared exactly, in
  * order; "" means never. Checked only for a run as designed: the
- * scenario's own links and no --loss, --delay or --sysctl override. */
+ * scenario's own links and no --loss, --delay, --sysctl or --limit
+ * override. */
 int scn_as_designed(const ts_scn *s);
 /* host sent segments with exactly these flags (TS_TH_*) at these times. */
 void scn_expect_tx_ms(ts_scn *s, int host, uint8_t flags, const char *want_ms);

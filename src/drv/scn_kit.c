@@ -739,7 +739,8 @@ int scn_perfect(const ts_scn *s)
 
 int scn_as_designed(const ts_scn *s)
 {
-    return scn_perfect(s) && !s->o.loss_set && !s->o.delay_set && s->o.nsysctl == 0;
+    return scn_perfect(s) && !s->o.loss_set && !s->o.delay_set && s->o.nsysctl == 0 &&
+           !s->o.limit_us;
 }
 
 const scn_tlog *scn_tlog_of(const ts_scn *s) { return s->tlog; }

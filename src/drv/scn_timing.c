@@ -9,8 +9,9 @@
  * scenario states Linux's schedule literally.
  *
  * The checks apply to a scenario run as designed (its own links, no
- * --loss, --delay or --sysctl override): another delay or tunable moves
- * every time, and a failure then would only say "you changed it".
+ * --loss, --delay, --sysctl or --limit override): another delay or
+ * tunable moves every time, a shorter run cuts them off, and a failure
+ * then would only say "you changed it".
  * Cost: 24 bytes per logged event; a scenario logs a few thousand at most.
  */
 #include "drv/scenarios.h"
