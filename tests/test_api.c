@@ -544,7 +544,14 @@ TS_TEST(api_hooks_get_ebusy)
     CHECK_EQ(h.rc_connect, TS_EBUSY);
     CHECK_EQ(h.out, 0);
     CHECK_EQ(h.state_seen, TS_SYN_SENT);
-    CHECK_EQ(ts_stack_next_deadline(h.s), 1000000); /* the advance did nothing */
+    /* the advance and output the hook tried did nothing: the SYN is still
+     * queued, and its timer starts only when it leaves */
+    CHECK_EQ(ts_stack_next_deadline(h.s), UINT64_MAX);
+    {
+        uint8_t pkt[128];
+        CHECK(ts_stack_output(h.s, 0, pkt, sizeof pkt) > 0);
+    }
+    CHECK_EQ(ts_stack_next_deadline(h.s), 1000000);
     CHECK_EQ(ts_poll(h.s, h.sock) & TS_POLLNVAL, 0);
     CHECK_EQ(ts_close(h.s, h.sock), 0);
     ts_stack_free(h.s);

@@ -215,8 +215,10 @@ static void start_syn(ts_stack *s, ts_conn *c, int cause)
     c->flags |= TS_CF_NEED_SYN;
     c->send_timer = TS_ST_SYN;
     c->rto_us = TS_RTO_INIT_US;
-    c->t_send = ts_time_add(s->now, c->rto_us);
-    c->retrans_stamp = s->now; /* SYN_SENT gives up on time since the first SYN */
+    /* the SYN timer and retrans_stamp start when the SYN leaves (output.c):
+     * a driver may pull it later than connect() */
+    c->t_send = TS_NEVER;
+    c->retrans_stamp = 0;
     c->connect_state = TS_CS_CONNECTING;
     ts_set_state(s, &c->c, TS_SYN_SENT, cause);
 }

@@ -187,7 +187,7 @@ static int step_syn(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (!(g->flags & TS_TH_SYN))
         return STEP_GO;
     if (c->c.state == TS_SYN_RECV && (g->flags & TS_TH_ACK) && g->seq + 1 == c->rcv_nxt &&
-        g->ack == c->snd_nxt)
+        g->ack == c->snd_max) /* snd_max: our SYN-ACK may not have left yet */
         return STEP_GO;
     TS_MIB_INC(s, TS_MIB_TCPSYNChallenge);
     challenge_ack(s, c);

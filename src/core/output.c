@@ -150,6 +150,11 @@ static size_t out_syn(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
     if (c->retransmits || ts_seq_gt(c->snd_max, c->iss)) {
         TS_MIB_INC(s, TS_MIB_RetransSegs);
         s->mib[TS_MIB_OutSegs]--;
+    } else if (c->c.state == TS_SYN_SENT) {
+        /* the first SYN: Linux's tcp_connect arms the timer as it sends;
+         * SYN_SENT gives up on the time since this SYN (retrans_stamp) */
+        c->t_send = ts_time_add(s->now, c->rto_us);
+        c->retrans_stamp = s->now;
     }
     c->flags &= ~(TS_CF_NEED_SYN | TS_CF_NEED_ACK);
     c->snd_nxt = c->iss + 1;

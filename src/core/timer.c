@@ -147,8 +147,8 @@ static int syn_timer(ts_stack *s, ts_conn *c)
     TS_MIB_INC(s, TS_MIB_TCPTimeouts);
     if (write_timeout(s, c))
         return 1;
-    /* SYN_SENT measures from the first SYN, stamped by connect(), which
-     * may be at time 0: 0 is not "unset" there */
+    /* SYN_SENT measures from the first SYN, stamped when it left (output.c),
+     * which may be at time 0: 0 is not "unset" there */
     if (!c->retrans_stamp && c->c.state != TS_SYN_SENT)
         c->retrans_stamp = s->now;
     c->retransmits++;
