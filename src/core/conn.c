@@ -104,15 +104,13 @@ static void release_auto_port(ts_stack *s, ts_conn *c)
         ts_conn_unbind(s, c);
 }
 
-/*
- * The connection lives on in a minisocket (timewait.c): the full socket
- * ends without a transition of its own — the minisocket carries the conn id
- * and reports the rest. This and ts_set_state are the only writers of a
- * state; this one only ever writes CLOSED into a socket being retired.
- */
-void ts_conn_detach(ts_stack *s, ts_conn *c)
+/* Stops everything a finished full socket was doing and takes it out of
+ * the hash; frees it if no application holds it (an orphan, or a child
+ * nobody accepted: Linux frees that with the listener's queue entry),
+ * else keeps it CLOSED for the calls. Shared by ts_conn_done and
+ * ts_conn_detach. */
+static void retire(ts_stack *s, ts_conn *c)
 {
-    c->c.state = TS_CLOSE;
     c->t_send = c->t_delack = c->t_life = TS_NEVER;
     c->send_timer = TS_ST_NONE;
     c->life_timer = TS_LT_NONE;
@@ -134,6 +132,18 @@ void ts_conn_detach(ts_stack *s, ts_conn *c)
     }
     release_auto_port(s, c);
     ts_sync(s, &c->c);
+}
+
+/*
+ * The connection lives on in a minisocket (timewait.c): the full socket
+ * ends without a transition of its own — the minisocket carries the conn id
+ * and reports the rest. This and ts_set_state are the only writers of a
+ * state; this one only ever writes CLOSED into a socket being retired.
+ */
+void ts_conn_detach(ts_stack *s, ts_conn *c)
+{
+    c->c.state = TS_CLOSE;
+    retire(s, c);
 }
 
 void ts_conn_orphan_account(ts_stack *s, ts_conn *c, int delta)
@@ -161,29 +171,7 @@ void ts_conn_done(ts_stack *s, ts_conn *c, int err, int cause)
         c->err = err;
     if (c->connect_state == TS_CS_CONNECTING)
         c->connect_state = TS_CS_FAILED;
-    c->t_send = c->t_delack = c->t_life = TS_NEVER;
-    c->send_timer = TS_ST_NONE;
-    c->life_timer = TS_LT_NONE;
-    c->flags &= ~(TS_CF_NEED_ACK | TS_CF_NEED_SYN | TS_CF_NEED_PROBE | TS_CF_RETRANS);
-    ts_hash_remove(s, &c->c);
-    ts_out_remove(s, &c->c);
-    ts_heap_update(s, &c->c, TS_NEVER);
-    ts_bq_free(s, &c->sndq);
-    ts_ooo_free(s, c);
-    c->snd_nxt = c->snd_max = c->snd_una;
-    if (c->listener && !(c->flags & TS_CF_ACCEPTED)) {
-        /* An unaccepted child: Linux frees it with the listener's queue
-         * entry (inet_csk_listen_stop / the child dies in the queue). */
-        unlink_from_listener(s, c);
-        c->flags |= TS_CF_ORPHAN;
-        ts_conn_orphan_account(s, c, +1);
-    }
-    if (c->flags & TS_CF_ORPHAN) {
-        ts_conn_free(s, c);
-        return;
-    }
-    release_auto_port(s, c);
-    ts_sync(s, &c->c);
+    retire(s, c);
 }
 
 /* ------------------------------------------------------------- RTT / RTO */
