@@ -537,3 +537,31 @@ void ts_json_end(FILE *out, const ts_trace_host *hosts, size_t nhosts, uint64_t 
     }
     fputs("]}\n", out);
 }
+
+void ts_trace_from_transition(ts_trace_ev *ev, const ts_transition_ev *tev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->t_us = tev->now_us;
+    ev->kind = TS_TRACE_STATE;
+    ev->conn_id = tev->conn_id;
+    ev->from = tev->from;
+    ev->to = tev->to;
+    ev->cause = tev->cause;
+}
+
+void ts_trace_from_segment(ts_trace_ev *ev, const ts_segment_ev *sev)
+{
+    int tx = sev->kind == TS_SEG_TX;
+    memset(ev, 0, sizeof *ev);
+    ev->t_us = sev->now_us;
+    ev->kind = tx ? TS_TRACE_TX : sev->kind == TS_SEG_DROP ? TS_TRACE_DROP : TS_TRACE_RX;
+    ev->conn_id = sev->conn_id;
+    ev->flags = sev->flags;
+    ev->seq = sev->seq;
+    ev->ack = sev->ack;
+    ev->win = sev->win;
+    ev->len = sev->len;
+    ev->reason = sev->reason;
+    ev->src = tx ? sev->tuple.local : sev->tuple.remote;
+    ev->dst = tx ? sev->tuple.remote : sev->tuple.local;
+}

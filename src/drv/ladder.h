@@ -68,6 +68,11 @@ ts_ladder *ts_ladder_new(FILE *out, const ts_ladder_opts *opts);
 /* The column heads (host names and addresses) and a rule. */
 void ts_ladder_head(ts_ladder *l);
 void ts_ladder_event(ts_ladder *l, const ts_trace_ev *ev);
+
+/* A trace event from the stack's hooks (host 0, time from the hook); the
+ * caller sets host and anything else it knows. */
+void ts_trace_from_transition(ts_trace_ev *ev, const ts_transition_ev *tev);
+void ts_trace_from_segment(ts_trace_ev *ev, const ts_segment_ev *sev);
 /* Writes any line held back (a TX waits one event to learn it was lost). */
 void ts_ladder_flush(ts_ladder *l);
 /* Flushes and frees; NULL is fine. */

@@ -202,40 +202,17 @@ static void emit(rp *p, ts_trace_ev *ev)
 static void rp_transition(void *u, const ts_transition_ev *tev)
 {
     rp *p = u;
+    ts_trace_ev ev;
     if (push_trans(&p->got, &p->ngot, &p->capgot, tev) < 0)
         p->oom = 1;
-    ts_trace_ev ev;
-    memset(&ev, 0, sizeof ev);
-    ev.t_us = tev->now_us;
-    ev.kind = TS_TRACE_STATE;
-    ev.conn_id = tev->conn_id;
-    ev.from = tev->from;
-    ev.to = tev->to;
-    ev.cause = tev->cause;
+    ts_trace_from_transition(&ev, tev);
     emit(p, &ev);
 }
 
 static void rp_segment(void *u, const ts_segment_ev *sev)
 {
     ts_trace_ev ev;
-    memset(&ev, 0, sizeof ev);
-    ev.t_us = sev->now_us;
-    ev.conn_id = sev->conn_id;
-    ev.flags = sev->flags;
-    ev.seq = sev->seq;
-    ev.ack = sev->ack;
-    ev.win = sev->win;
-    ev.len = sev->len;
-    ev.reason = sev->reason;
-    if (sev->kind == TS_SEG_TX) {
-        ev.kind = TS_TRACE_TX;
-        ev.src = sev->tuple.local;
-        ev.dst = sev->tuple.remote;
-    } else {
-        ev.kind = sev->kind == TS_SEG_DROP ? TS_TRACE_DROP : TS_TRACE_RX;
-        ev.src = sev->tuple.remote;
-        ev.dst = sev->tuple.local;
-    }
+    ts_trace_from_segment(&ev, sev);
     emit(u, &ev);
 }
 

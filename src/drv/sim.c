@@ -203,13 +203,8 @@ static void hook_transition(void *user, const ts_transition_ev *tev)
 {
     sim_host *h = user;
     ts_trace_ev ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = TS_TRACE_STATE;
+    ts_trace_from_transition(&ev, tev);
     ev.host = h->index;
-    ev.conn_id = tev->conn_id;
-    ev.from = tev->from;
-    ev.to = tev->to;
-    ev.cause = tev->cause;
     emit(h->sim, &ev);
 }
 
@@ -217,25 +212,10 @@ static void hook_segment(void *user, const ts_segment_ev *sev)
 {
     sim_host *h = user;
     ts_trace_ev ev;
-    memset(&ev, 0, sizeof ev);
+    ts_trace_from_segment(&ev, sev);
     ev.host = h->index;
-    ev.conn_id = sev->conn_id;
-    ev.flags = sev->flags;
-    ev.seq = sev->seq;
-    ev.ack = sev->ack;
-    ev.win = sev->win;
-    ev.len = sev->len;
-    ev.reason = sev->reason;
-    if (sev->kind == TS_SEG_TX) {
-        ev.kind = TS_TRACE_TX;
-        ev.src = sev->tuple.local;
-        ev.dst = sev->tuple.remote;
+    if (sev->kind == TS_SEG_TX)
         h->last_tx_conn = sev->conn_id;
-    } else {
-        ev.kind = sev->kind == TS_SEG_DROP ? TS_TRACE_DROP : TS_TRACE_RX;
-        ev.src = sev->tuple.remote;
-        ev.dst = sev->tuple.local;
-    }
     emit(h->sim, &ev);
 }
 

@@ -153,32 +153,14 @@ static void json_out(ts_tun *t, const ts_trace_ev *ev)
 static void hook_transition(void *u, const ts_transition_ev *tev)
 {
     ts_trace_ev ev;
-    memset(&ev, 0, sizeof ev);
-    ev.t_us = tev->now_us;
-    ev.kind = TS_TRACE_STATE;
-    ev.conn_id = tev->conn_id;
-    ev.from = tev->from;
-    ev.to = tev->to;
-    ev.cause = tev->cause;
+    ts_trace_from_transition(&ev, tev);
     json_out(u, &ev);
 }
 
 static void hook_segment(void *u, const ts_segment_ev *sev)
 {
     ts_trace_ev ev;
-    memset(&ev, 0, sizeof ev);
-    ev.t_us = sev->now_us;
-    ev.conn_id = sev->conn_id;
-    ev.flags = sev->flags;
-    ev.seq = sev->seq;
-    ev.ack = sev->ack;
-    ev.win = sev->win;
-    ev.len = sev->len;
-    ev.reason = sev->reason;
-    ev.kind = sev->kind == TS_SEG_TX ? TS_TRACE_TX
-              : sev->kind == TS_SEG_DROP ? TS_TRACE_DROP : TS_TRACE_RX;
-    ev.src = sev->kind == TS_SEG_TX ? sev->tuple.local : sev->tuple.remote;
-    ev.dst = sev->kind == TS_SEG_TX ? sev->tuple.remote : sev->tuple.local;
+    ts_trace_from_segment(&ev, sev);
     json_out(u, &ev);
 }
 
