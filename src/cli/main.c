@@ -200,11 +200,12 @@ int main(int argc, char **argv)
     if (cmd[0] == '-')
         return ts_cli_usage(NULL, "unknown option '%s' (try tcpstate --help)", cmd);
     {
-        static const char *const cmds[] = { "sim", "diagram", "script", "help" };
-        const char *near = ts_cli_closest(cmd, cmds, 4);
+        static const char *const cmds[] = { "sim", "diagram", "script", "tun", "replay", "help" };
+        const char *near = ts_cli_closest(cmd, cmds, sizeof cmds / sizeof cmds[0]);
         if (near)
             return ts_cli_usage(NULL, "unknown command '%s' (did you mean %s?)", cmd, near);
     }
-    return ts_cli_usage(NULL, "unknown command '%s' (commands: sim, diagram, script, help)",
+    return ts_cli_usage(NULL,
+                        "unknown command '%s' (commands: sim, diagram, script, tun, replay, help)",
                         cmd);
 }
