@@ -404,6 +404,38 @@ static int call_connect(ts_target *t, tt_fd *f, tt_call *k, ts_call_result *res)
     return r < 0 ? fail_res(res, r) : ok_res(res, 0);
 }
 
+/* close: with SO_LINGER {1, N} on a blocking socket, Linux's close()
+ * sends the FIN and sleeps (sk_stream_wait_close) while the socket is in
+ * FIN_WAIT_1, CLOSING or LAST_ACK, at most N seconds, then lets it go on
+ * as an orphan. ts_close never blocks, so the target does the wait: the
+ * FIN first (shutdown both ways, as __tcp_close marks the socket), the
+ * close when the wait ends (tests/pkt/fin_wait_1_linger_*.pkt). Unread
+ * data or a zero linger time close at once (RST), as in Linux. */
+static int call_close(ts_target *t, tt_fd *f, tt_call *k, ts_call_result *res)
+{
+    ts_linger lg;
+    size_t len = sizeof lg;
+    ts_info i;
+    if (!f->nonblock && ts_getsockopt(t->stack, f->sk, TS_SOL_SOCKET, TS_SO_LINGER, &lg, &len) == 0 &&
+        lg.l_onoff && lg.l_linger > 0 && ts_recv_pending(t->stack, f->sk) == 0 &&
+        ts_sock_info(t->stack, f->sk, &i) == 0) {
+        if (!k->started) {
+            k->started = 1;
+            k->deadline = t->now + (uint64_t)lg.l_linger * 1000000u;
+            if (i.state == TS_ESTABLISHED || i.state == TS_SYN_RECV || i.state == TS_CLOSE_WAIT) {
+                ts_shutdown(t->stack, f->sk, TS_SHUT_RDWR);
+                ts_sock_info(t->stack, f->sk, &i);
+            }
+        }
+        if ((i.state == TS_FIN_WAIT1 || i.state == TS_CLOSING || i.state == TS_LAST_ACK) &&
+            t->now < k->deadline)
+            return 0; /* still lingering */
+    }
+    int r = ts_close(t->stack, f->sk);
+    f->used = 0;
+    return r < 0 ? fail_res(res, r) : ok_res(res, 0);
+}
+
 /* read/recv: the data is discarded (payloads are zeros anyway). */
 static int call_recv(ts_target *t, tt_fd *f, tt_call *k, ts_call_result *res)
 {
@@ -544,11 +576,8 @@ static int attempt(ts_target *t, tt_call *k, ts_call_result *res)
         int r = ts_shutdown(t->stack, f->sk, (int)arg_i(c, 1));
         return r < 0 ? fail_res(res, r) : ok_res(res, 0);
     }
-    if (strcmp(n, "close") == 0) {
-        int r = ts_close(t->stack, f->sk);
-        f->used = 0;
-        return r < 0 ? fail_res(res, r) : ok_res(res, 0);
-    }
+    if (strcmp(n, "close") == 0)
+        return call_close(t, f, k, res);
     if (strcmp(n, "setsockopt") == 0 || strcmp(n, "getsockopt") == 0)
         return call_sockopt(t, f, c, res);
     if (strcmp(n, "fcntl") == 0)
