@@ -45,6 +45,7 @@
     X(TcpExt, TCPACKSkippedTimeWait)                                          \
     X(TcpExt, TCPACKSkippedChallenge)                                         \
     X(TcpExt, TCPFastRetrans)                                                 \
+    X(TcpExt, TCPLossProbes)                                                  \
     X(TcpExt, TCPOFODrop)                                                     \
     X(TcpExt, TCPRcvQDrop)                                                    \
     X(TcpExt, TCPReqQFullDrop)                                                \

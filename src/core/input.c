@@ -268,6 +268,7 @@ static int ack_advance(ts_stack *s, ts_conn *c, const ts_seg *g)
     rtt_from_ack(s, c, g);
     ts_bq_consume(s, &c->sndq, bytes);
     c->snd_una = g->ack;
+    ts_tlp_on_ack(c, g->ack);
     if (ts_seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
     cwnd_on_ack(c, acked);
@@ -277,12 +278,12 @@ static int ack_advance(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->err_soft = 0;
     if (c->snd_una == c->snd_max) {
         c->retrans_stamp = 0;
-        if (c->send_timer == TS_ST_RTO) {
+        if (c->send_timer == TS_ST_RTO || c->send_timer == TS_ST_TLP) {
             c->send_timer = TS_ST_NONE;
             c->t_send = TS_NEVER;
         }
     } else {
-        ts_rearm_rto(s, c);
+        ts_set_xmit_timer(s, c, 1); /* RTO, or a tail loss probe (tlp.c) */
     }
     return fin_acked;
 }

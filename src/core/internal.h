@@ -63,7 +63,8 @@ enum ts_send_timer {
     TS_ST_NONE = 0,
     TS_ST_SYN,       /* SYN_SENT: SYN retransmission */
     TS_ST_RTO,       /* data, SYN-ACK of a full SYN_RECEIVED, or FIN */
-    TS_ST_PROBE      /* zero-window probe */
+    TS_ST_PROBE,     /* zero-window probe */
+    TS_ST_TLP        /* tail loss probe (tlp.c) */
 };
 
 /* --- the lifecycle slot ------------------------------------------------- */
@@ -121,6 +122,8 @@ struct ts_conn {
     uint8_t nsacked, in_recovery;
     uint16_t rexmit_credit;
     uint32_t recover, rexmit_nxt;
+    uint32_t tlp_high_seq, tlp_seg_start; /* tlp.c */
+    uint8_t tlp_active;
     /* receive sequence space */
     uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup;
     /* timestamps (RFC 7323) */
@@ -185,7 +188,8 @@ enum {
     TS_CF_RETRANS = 1u << 20,   /* resend from snd_una (go-back-N after RTO) */
     TS_CF_SIMOPEN = 1u << 21,   /* SYN_RECEIVED through simultaneous open */
     TS_CF_WAS_LISTEN = 1u << 22, /* SYN_SENT entered from LISTEN */
-    TS_CF_OOO_FIN = 1u << 23    /* a queued FIN became in order */
+    TS_CF_OOO_FIN = 1u << 23,   /* a queued FIN became in order */
+    TS_CF_NEED_TLP = 1u << 24   /* send the tail loss probe */
 };
 
 /* ts_conn.connect_state: Linux's answers to a repeated connect() */
@@ -353,6 +357,12 @@ int ts_sack_next_hole(const ts_conn *c, uint32_t *seq, uint32_t *len);
 void ts_sack_on_dupack(ts_stack *s, ts_conn *c);
 void ts_sack_on_advance(ts_conn *c);
 uint32_t ts_dupthresh(const ts_conn *c);
+
+/* ---- tlp.c ------------------------------------------------------------- */
+int ts_tlp_schedule(ts_stack *s, ts_conn *c, int advancing_rto);
+void ts_set_xmit_timer(ts_stack *s, ts_conn *c, int advancing_rto);
+void ts_tlp_fire(ts_stack *s, ts_conn *c);
+void ts_tlp_on_ack(ts_conn *c, uint32_t ack);
 
 /* ---- state.c ----------------------------------------------------------- */
 /* What the caller must do after a transition. */

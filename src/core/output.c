@@ -280,6 +280,8 @@ int ts_conn_has_output(const ts_stack *s, const ts_conn *c)
         return 1;
     if (data_to_send(c) || (fin_due(c) && unsent_bytes(c) == 0))
         return 1;
+    if ((c->flags & TS_CF_NEED_TLP) && c->snd_una != c->snd_max)
+        return 1;
     return (c->flags & (TS_CF_NEED_ACK | TS_CF_NEED_PROBE)) != 0;
 }
 
@@ -345,8 +347,45 @@ static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
         c->snd_sml = c->snd_nxt; /* Linux tcp_minshall_update */
     if (n)
         c->lsndtime = s->now;
-    if (c->send_timer != TS_ST_RTO || c->t_send == TS_NEVER)
+    if (!retrans) {
+        c->tlp_seg_start = g.seq; /* the tail a loss probe would resend */
+        ts_set_xmit_timer(s, c, 0);
+    } else if (c->send_timer != TS_ST_RTO || c->t_send == TS_NEVER) {
         ts_rearm_rto(s, c);
+    }
+    after_ack_sent(s, c);
+    return len;
+}
+
+/* The tail loss probe (tlp.c): the last segment sent, again. */
+static size_t out_tlp(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
+{
+    uint8_t payload[65536];
+    uint32_t start = ts_seq_max(c->tlp_seg_start, c->snd_una);
+    int fin = (c->flags & TS_CF_FIN_SENT) && c->snd_max == c->snd_una + c->sndq.len + 1;
+    uint32_t n = c->snd_max - start - (uint32_t)fin;
+    ts_seg g;
+    size_t len;
+    if (n > c->mss) {
+        start = c->snd_max - (uint32_t)fin - c->mss;
+        n = c->mss;
+    }
+    conn_seg(s, c, &g, TS_TH_ACK | (fin ? TS_TH_FIN : 0), start);
+    if (n) {
+        ts_bq_peek(&c->sndq, start - c->snd_una, payload, n);
+        g.data = payload;
+        g.len = n;
+        g.flags |= TS_TH_PSH;
+    }
+    g.win = ts_conn_rcv_win_field(s, c);
+    len = emit(s, c->c.conn_id, &g, buf, cap);
+    if (!len)
+        return 0;
+    TS_MIB_INC(s, TS_MIB_RetransSegs);
+    s->mib[TS_MIB_OutSegs]--;
+    c->rexmit_ts = g.tsval;
+    c->rexmit_ts_set = 1;
+    c->flags &= ~TS_CF_NEED_TLP;
     after_ack_sent(s, c);
     return len;
 }
@@ -420,6 +459,8 @@ size_t ts_output_conn(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
         return out_rexmit(s, c, hs, hl, buf, cap);
     if (data_to_send(c) || (fin_due(c) && unsent_bytes(c) == 0))
         return out_data(s, c, buf, cap);
+    if ((c->flags & TS_CF_NEED_TLP) && c->snd_una != c->snd_max)
+        return out_tlp(s, c, buf, cap);
     if (c->flags & TS_CF_NEED_PROBE)
         return out_probe(s, c, buf, cap);
     if (c->flags & TS_CF_NEED_ACK)

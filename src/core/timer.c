@@ -189,6 +189,8 @@ static int rto_timer(ts_stack *s, ts_conn *c)
     c->snd_nxt = c->snd_una; /* go back N; output skips what the peer SACKed */
     c->dupacks = 0;
     c->in_recovery = 0;
+    c->tlp_active = 0; /* Linux tcp_retransmit_timer: tlp_high_seq = 0 */
+    c->flags &= ~TS_CF_NEED_TLP;
     c->rexmit_credit = 0;
     c->rtt_time = TS_NEVER; /* Karn */
     c->rto_us = TS_MIN(c->rto_us * 2u, rto_max_us(s));
@@ -330,6 +332,8 @@ static void conn_fire(ts_stack *s, ts_conn *c)
             gone = syn_timer(s, c);
         else if (kind == TS_ST_RTO)
             gone = rto_timer(s, c);
+        else if (kind == TS_ST_TLP)
+            ts_tlp_fire(s, c);
         else if (kind == TS_ST_PROBE)
             gone = probe_timer(s, c);
         if (gone)

@@ -471,8 +471,9 @@ void scn_fin_wait_1_orphan(ts_scn *s, const ts_scn_ev *ev)
 
 /* The final ACK is lost: the client's link to the server drops everything
  * from 1.065 s to 5 s, so the server in LAST_ACK (it closed 50 ms after
- * reading the client's FIN) retransmits its FIN with backoff, 220 ms
- * doubling, until one gets through at 7.88 s and is ACKed. The client's
+ * reading the client's FIN) sends a tail loss probe 220 ms after its FIN
+ * (SACK is on: tlp.c), then retransmits it on the RTO, 220 ms doubling from
+ * the probe, until one gets through at 8.1 s and is ACKed. The client's
  * TIME_WAIT re-ACKs every copy and restarts its 60 s each time: it ends
  * 60 s after the last one arrived. */
 void scn_last_ack_retrans(ts_scn *s, const ts_scn_ev *ev)
@@ -497,15 +498,16 @@ void scn_last_ack_retrans(ts_scn *s, const ts_scn_ev *ev)
             scn_link_set(s, SCN_CLIENT, SCN_SERVER, scn_link(s));
         break;
     case TS_SCN_END:
-        scn_expect_tx_ms(s, SCN_SERVER, TS_TH_FIN | TS_TH_ACK, "1060 1280 1720 2600 4360 7880");
+        scn_expect_tx_ms(s, SCN_SERVER, TS_TH_FIN | TS_TH_ACK, "1060 1280 1500 1940 2820 4580 8100");
         scn_expect_state_ms(s, SCN_SERVER, TS_LAST_ACK, "1060");
-        scn_expect_state_ms(s, SCN_SERVER, TS_CLOSE, "7900");
-        scn_expect_tx_ms(s, SCN_CLIENT, TS_TH_ACK, "20 1070 1290 1730 2610 4370 7890");
+        scn_expect_state_ms(s, SCN_SERVER, TS_CLOSE, "8120");
+        scn_expect_tx_ms(s, SCN_CLIENT, TS_TH_ACK, "20 1070 1290 1510 1950 2830 4590 8110");
         scn_expect_state_ms(s, SCN_CLIENT, TS_TIME_WAIT, "1070");
-        scn_expect_state_ms(s, SCN_CLIENT, TS_CLOSE, "67890");
+        scn_expect_state_ms(s, SCN_CLIENT, TS_CLOSE, "68110");
         scn_expect_path(s, SCN_SERVER,
                         "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
-        scn_expect_counter(s, SCN_SERVER, "TcpRetransSegs", 5);
+        scn_expect_counter(s, SCN_SERVER, "TcpRetransSegs", 6);
+        scn_expect_counter(s, SCN_SERVER, "TcpExtTCPLossProbes", 1);
         scn_expect_counter(s, SCN_SERVER, "TcpExtTCPTimeouts", 5);
         scn_expect_gone(s);
         break;
