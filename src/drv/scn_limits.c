@@ -656,7 +656,7 @@ void scn_tw_reuse(ts_scn *s, const ts_scn_ev *ev)
     case TS_SCN_SETUP:
         scn_host(s, "server");
         for (int k = 0; k < 3; k++) {
-            char name[16];
+            char name[24]; /* "client" + any int: no truncation warning at -O1 */
             ts_config *c;
             snprintf(name, sizeof name, "client%d", k);
             c = scn_cfg(s, scn_host(s, name));
