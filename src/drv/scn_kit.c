@@ -285,6 +285,7 @@ static void pump_accept(ts_scn *s, int i)
 {
     int host = s->peers[i].host;
     for (;;) {
+        scn_beh beh;
         ts_sock c;
         ts_addr from;
         char a[32];
@@ -292,7 +293,8 @@ static void pump_accept(ts_scn *s, int i)
         if (r != 0)
             return;
         addr_str(from, a, sizeof a);
-        child = peer_add(s, host, c, &s->peers[i].beh);
+        beh = s->peers[i].beh; /* peer_add may move s->peers */
+        child = peer_add(s, host, c, &beh);
         if (child < 0)
             return;
         s->peers[child].connected = 1;
