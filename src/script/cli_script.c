@@ -21,6 +21,7 @@
 typedef struct cli {
     ts_run_opts o;
     int json;
+    int coverage;
     char **files;
     size_t nfiles, cap;
 } cli;
@@ -39,7 +40,9 @@ static void usage(FILE *out)
             "                         (tcpstate 0, linux 12.5)\n"
             "  --verbose              print every event, packet and call as it runs\n"
             "  --json                 one JSON object per script (JSON Lines)\n"
-            "  --dry_run              parse only\n");
+            "  --dry_run              parse only\n"
+            "  --coverage             after the run (tcpstate target), which rows of the\n"
+            "                         transition table (tcpstate diagram) the scripts made\n");
 }
 
 static int add_file(cli *c, const char *path)
@@ -127,6 +130,8 @@ static int parse_args(cli *c, int argc, char **argv)
             c->o.verbose = 1;
         } else if (strcmp(a, "--json") == 0) {
             c->json = 1;
+        } else if (strcmp(a, "--coverage") == 0) {
+            c->coverage = 1;
         } else if (strcmp(a, "--dry_run") == 0 || strcmp(a, "--dry-run") == 0) {
             c->o.dry_run = 1;
         } else if ((v = opt_value(argc, argv, &i, "--target")) != NULL) {
@@ -157,6 +162,20 @@ static int parse_args(cli *c, int argc, char **argv)
         }
     }
     return 0;
+}
+
+/* Prints which rows of the transition table the tcpstate runs exercised. */
+static void print_coverage(FILE *out)
+{
+    size_t n, hit = 0;
+    const ts_transition_row *t = ts_transition_table(&n);
+    for (size_t i = 0; i < n; i++)
+        hit += ts_target_tcpstate_covered(t[i].from, t[i].to, t[i].cause) != 0;
+    fprintf(out, "transition coverage: %zu of %zu table rows exercised\n", hit, n);
+    for (size_t i = 0; i < n; i++)
+        if (!ts_target_tcpstate_covered(t[i].from, t[i].to, t[i].cause))
+            fprintf(out, "  not exercised: %-12s -> %-12s %s\n", ts_state_name(t[i].from),
+                    ts_state_name(t[i].to), t[i].event);
 }
 
 int ts_cli_script(int argc, char **argv)
@@ -201,6 +220,8 @@ int ts_cli_script(int argc, char **argv)
         else
             printf("%d passed, %d failed\n", passed, failed);
     }
+    if (rc == 0 && c.coverage && !c.json)
+        print_coverage(stdout);
     for (size_t i = 0; i < c.nfiles; i++)
         free(c.files[i]);
     free(c.files);

@@ -72,5 +72,9 @@ void ts_run_print_json(FILE *out, const char *path, const ts_run_result *r);
 /* tcpstate target only: frees the stack and reports bytes it did not give
  * back (0 when none). Called by the runner before close(). */
 size_t ts_target_tcpstate_finish(ts_target *t);
+/* Transition coverage over every tcpstate-target run of this process: 1 if
+ * a transition (from, to, cause) happened in some script. `tcpstate script
+ * --coverage` compares it with the transition table. */
+int ts_target_tcpstate_covered(int from, int to, int cause);
 
 #endif

@@ -108,6 +108,27 @@ static uint32_t tt_isn(void *user, const ts_tuple *tu, uint64_t now)
     return 1000000000u + 0x01000000u * t->isn_next++;
 }
 
+/* Which (from, to, cause) transitions the scripts of this process made:
+ * process-wide on purpose, so one `tcpstate script --coverage DIR` run can
+ * report how much of the transition table its scripts exercise. */
+static uint8_t tt_cov[TS_STATE_MAX][TS_STATE_MAX][TS_CAUSE_MAX];
+
+static void tt_transition(void *user, const ts_transition_ev *ev)
+{
+    (void)user;
+    if (ev->from >= 0 && ev->from < TS_STATE_MAX && ev->to >= 0 && ev->to < TS_STATE_MAX &&
+        ev->cause >= 0 && ev->cause < TS_CAUSE_MAX)
+        tt_cov[ev->from][ev->to][ev->cause] = 1;
+}
+
+int ts_target_tcpstate_covered(int from, int to, int cause)
+{
+    if (from < 0 || from >= TS_STATE_MAX || to < 0 || to >= TS_STATE_MAX || cause < 0 ||
+        cause >= TS_CAUSE_MAX)
+        return 0;
+    return tt_cov[from][to][cause];
+}
+
 static void tt_log(void *user, const char *msg)
 {
     ts_target *t = user;
@@ -203,6 +224,7 @@ static int tt_open(ts_target **out, const ts_target_cfg *cfg, char *err, size_t 
     h.size = sizeof h;
     h.isn = tt_isn;
     h.log = tt_log;
+    h.on_transition = tt_transition;
     t->stack = ts_stack_new(&c, &h, t);
     if (!t->stack || ts_stack_add_addr(t->stack, cfg->local_ip) < 0) {
         snprintf(err, errlen, "cannot create the stack%s", t->stack ? " address" : "");
