@@ -422,8 +422,9 @@ long ts_recv_pending(ts_stack *s, ts_sock h)
 
 /* Linux tcp_close_state(): where a close or shutdown(SHUT_WR) leads, and
  * whether a FIN goes out. */
-static int close_state(ts_stack *s, ts_conn *c, int cause)
+int ts_close_state(ts_stack *s, ts_conn *c, int cause)
 {
+    c->flags &= ~TS_CF_SHUT_WR_DEFER;
     switch ((enum ts_state)c->c.state) {
     case TS_ESTABLISHED:
     case TS_SYN_RECV:
@@ -489,8 +490,16 @@ int ts_shutdown(ts_stack *s, ts_sock h, int how)
     }
     if (how != TS_SHUT_WR)
         c->flags |= TS_CF_SHUT_RD;
-    if (how != TS_SHUT_RD && !(c->flags & TS_CF_SHUT_WR))
-        close_state(s, c, TS_CAUSE_APP_SHUTDOWN);
+    if (how != TS_SHUT_RD && !(c->flags & TS_CF_SHUT_WR)) {
+        /* Linux 6.18 (measured) leaves a simultaneous-open
+         * SYN_RECEIVED socket as it is and sends the FIN when the handshake
+         * completes (tcp_rcv_state_process), so SYN_RECEIVED -> ESTABLISHED
+         * -> FIN_WAIT_1 (tests/pkt/syn_recv_simopen_shutdown_deferred.pkt) */
+        if (st == TS_SYN_RECV)
+            c->flags |= TS_CF_SHUT_WR_DEFER;
+        else
+            ts_close_state(s, c, TS_CAUSE_APP_SHUTDOWN);
+    }
     return (int)api_done(s, c, 0);
 }
 
@@ -520,7 +529,7 @@ static void close_conn(ts_stack *s, ts_conn *c)
         return;
     }
     if (!(c->flags & TS_CF_SHUT_WR) || st == TS_SYN_SENT)
-        if (!close_state(s, c, TS_CAUSE_APP_CLOSE))
+        if (!ts_close_state(s, c, TS_CAUSE_APP_CLOSE))
             return; /* closed and freed */
     if (c->c.state == TS_FIN_WAIT2) {
         if (c->linger2 < 0) {

@@ -387,6 +387,9 @@ static int step_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
             c->connect_state = TS_CS_JUST_DONE;
         if (c->flags & TS_CF_KEEPALIVE)
             ts_keepalive_reset(s, c);
+        /* a shutdown(SHUT_WR) made in SYN_RECEIVED takes effect now */
+        if (c->flags & TS_CF_SHUT_WR_DEFER)
+            ts_close_state(s, c, TS_CAUSE_APP_SHUTDOWN);
     } else {
         update_window(c, g);
         ts_sack_update(c, g);

@@ -189,7 +189,8 @@ enum {
     TS_CF_SIMOPEN = 1u << 21,   /* SYN_RECEIVED through simultaneous open */
     TS_CF_WAS_LISTEN = 1u << 22, /* SYN_SENT entered from LISTEN */
     TS_CF_OOO_FIN = 1u << 23,   /* a queued FIN became in order */
-    TS_CF_NEED_TLP = 1u << 24   /* send the tail loss probe */
+    TS_CF_NEED_TLP = 1u << 24,  /* send the tail loss probe */
+    TS_CF_SHUT_WR_DEFER = 1u << 25 /* shutdown(SHUT_WR) in SYN_RECEIVED: FIN once ESTABLISHED */
 };
 
 /* ts_conn.connect_state: Linux's answers to a repeated connect() */
@@ -400,6 +401,9 @@ void ts_check_probe_timer(ts_stack *s, ts_conn *c);
 uint16_t ts_conn_rcv_win_field(ts_stack *s, ts_conn *c);
 void ts_send_rst_for(ts_stack *s, const ts_seg *in, uint32_t conn_id);
 void ts_send_ack_now(ts_stack *s, ts_conn *c);
+/* api.c: Linux tcp_close_state (close or shutdown(SHUT_WR): FIN_WAIT_1 or
+ * LAST_ACK, the FIN queued); 0 when the connection closed instead */
+int ts_close_state(ts_stack *s, ts_conn *c, int cause);
 void ts_conn_flush_ack(ts_stack *s, ts_conn *c);
 void ts_conn_send_rst(ts_stack *s, ts_conn *c);
 void ts_rearm_rto(ts_stack *s, ts_conn *c);

@@ -19,7 +19,7 @@
  *   CLOSED        EPIPE       ENOTCONN/0   ENOTCONN       free
  *   LISTEN        EPIPE       ENOTCONN     0, no-op (RD: closes listener)  reset requests, free
  *   SYN_SENT      EAGAIN      EAGAIN       -> CLOSED      -> CLOSED, nothing sent
- *   SYN_RECEIVED  EAGAIN      EAGAIN       FIN queued     -> FIN_WAIT_1 (FIN)
+ *   SYN_RECEIVED  EAGAIN      EAGAIN       FIN deferred   -> FIN_WAIT_1 (FIN)
  *   ESTABLISHED   queue       read         -> FIN_WAIT_1  -> FIN_WAIT_1, RST if unread data
  *   FIN_WAIT_1    EPIPE       read         no-op          orphan
  *   FIN_WAIT_2    EPIPE       read         no-op          orphan (tcp_fin_timeout)
@@ -30,7 +30,9 @@
  *
  * (Linux: tcp_sendmsg -> sk_stream_wait_connect gives EPIPE outside
  * SYN_SENT/SYN_RECV; tcp_recvmsg gives ENOTCONN in LISTEN and in a CLOSED
- * socket that never connected; inet_shutdown disconnects SYN_SENT.)
+ * socket that never connected; inet_shutdown disconnects SYN_SENT;
+ * tcp_shutdown leaves SYN_RECEIVED alone and the FIN follows the
+ * handshake's completion, ESTABLISHED -> FIN_WAIT_1, measured on 6.18.)
  */
 #include "internal.h"
 
@@ -173,7 +175,6 @@ static const ts_transition_row table[] = {
     { SS, C, TS_CAUSE_USER_TIMEOUT, "timeout TCP_USER_TIMEOUT", "ETIMEDOUT" },
     { SR, E, TS_CAUSE_RCV_ACK, "rcv ACK of SYN", "-" },
     { SR, F1, TS_CAUSE_APP_CLOSE, "app close", "snd FIN" },
-    { SR, F1, TS_CAUSE_APP_SHUTDOWN, "app shutdown", "snd FIN" },
     { SR, L, TS_CAUSE_RCV_RST, "rcv RST (passive open)", "-" },
     { SR, L, TS_CAUSE_TIMER_SYNACK, "timeout SYN-ACK retries", "drop request" },
     { SR, L, TS_CAUSE_LISTEN_OVERFLOW, "rcv ACK, accept queue full, tcp_abort_on_overflow=1", "snd RST" },
