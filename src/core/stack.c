@@ -84,7 +84,7 @@ ts_stack *ts_stack_new(const ts_config *cfg, const ts_hooks *hooks, void *user)
     s->next_conn_id = 1;
     s->hash_mask = 63;
     s->hash = ts_alloc(s, (s->hash_mask + 1) * sizeof *s->hash);
-    s->phash_mask = 63;
+    s->phash_mask = 1023; /* 8 KiB: chains of at most 64 of the 65536 ports */
     s->phash = ts_alloc(s, (s->phash_mask + 1) * sizeof *s->phash);
     if (!s->hash || !s->phash) {
         ts_stack_free(s);
@@ -116,6 +116,16 @@ static void free_all_of_kind(ts_stack *s)
     /* Every object is in the hash (or is a listener / unhashed full socket
      * reachable through a handle). Free hashed ones first. */
     unlink_listeners(s);
+    /* Empty the output FIFO in one pass first: removing objects one by one
+     * costs each a walk of the FIFO, quadratic for a long one (1M
+     * connections with output pending: bench/timers.c) */
+    while (s->out_head) {
+        ts_skc *k = s->out_head;
+        s->out_head = k->out_next;
+        k->out_queued = 0;
+        k->out_next = NULL;
+    }
+    s->out_tail = NULL;
     for (uint32_t b = 0; b <= s->hash_mask; b++) {
         while (s->hash[b]) {
             ts_skc *k = s->hash[b];

@@ -278,7 +278,8 @@ void scn_keepalive_reset(ts_scn *s, const ts_scn_ev *ev)
  * 947.06 s. The second client has TCP_USER_TIMEOUT = 10 s, which replaces
  * that budget and clamps the timer: ETIMEDOUT 10 s after the first
  * retransmission, at 12.22 s. SACK is off: with it, Linux would first send
- * a tail loss probe (RFC 8985), which tcpstate does not implement. */
+ * a tail loss probe (RFC 8985) and the chain would start one probe later
+ * (as in last-ack-retrans); off, the RTO chain is plain. */
 void scn_retries_timeout(ts_scn *s, const ts_scn_ev *ev)
 {
     enum { CLIENT, SERVER, CLIENT2 };
@@ -421,7 +422,7 @@ void scn_fin_wait_2_timeout(ts_scn *s, const ts_scn_ev *ev)
  * tcp_orphan_retries (0, meaning 8 while the RTO is below its cap) worth
  * of backoffs after the first retransmission: 511 x 200 ms = 102.2 s after
  * 2.22 s, i.e. at 114.42 s after 8 retransmissions. SACK is off: with it
- * Linux would first send a tail loss probe, which tcpstate does not do. */
+ * Linux (and tcpstate) would first send a tail loss probe. */
 void scn_fin_wait_1_orphan(ts_scn *s, const ts_scn_ev *ev)
 {
     enum { CLIENT, SERVER, CLIENT2 };
