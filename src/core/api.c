@@ -550,8 +550,10 @@ static void close_conn(ts_stack *s, ts_conn *c)
         }
     }
     if (s->n_orphans > (uint32_t)s->cfg.tcp_max_orphans) {
-        /* tcp_check_oom at close: reset and free (TCPAbortOnMemory) */
+        /* tcp_check_oom at close: reset and free (TCPAbortOnMemory),
+         * after the FIN close() just queued has left */
         TS_MIB_INC(s, TS_MIB_TCPAbortOnMemory);
+        ts_conn_send_fin_now(s, c);
         ts_conn_send_rst(s, c);
         ts_conn_done(s, c, 0, TS_CAUSE_ORPHAN_LIMIT);
         return;

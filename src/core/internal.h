@@ -406,6 +406,7 @@ void ts_send_ack_now(ts_stack *s, ts_conn *c);
 int ts_close_state(ts_stack *s, ts_conn *c, int cause);
 void ts_conn_flush_ack(ts_stack *s, ts_conn *c);
 void ts_conn_send_rst(ts_stack *s, ts_conn *c);
+void ts_conn_send_fin_now(ts_stack *s, ts_conn *c);
 void ts_rearm_rto(ts_stack *s, ts_conn *c);
 void ts_schedule_delack(ts_stack *s, ts_conn *c);
 

@@ -559,6 +559,26 @@ void ts_conn_send_rst(ts_stack *s, ts_conn *c)
     g->win = ts_conn_rcv_win_field(s, c);
 }
 
+/* Linux's __tcp_close pushes the FIN at once (tcp_send_fin) before
+ * tcp_check_oom may reset the new orphan: a FIN that is due, with no data
+ * waiting before it, leaves now through the stateless ring, ahead of the
+ * RST (tests/pkt/fin_wait_1_orphan_limit_rst.pkt). */
+void ts_conn_send_fin_now(ts_stack *s, ts_conn *c)
+{
+    ts_seg *g;
+    if (!fin_due(c) || (c->flags & TS_CF_FIN_SENT) || unsent_bytes(c))
+        return;
+    g = ts_ctl_push(s, c->c.conn_id);
+    if (!g)
+        return;
+    conn_seg(s, c, g, TS_TH_FIN | TS_TH_ACK, c->snd_max);
+    g->win = ts_conn_rcv_win_field(s, c);
+    c->snd_max++;
+    c->snd_nxt = c->snd_max;
+    c->flags |= TS_CF_FIN_SENT;
+    after_ack_sent(s, c);
+}
+
 /* An ACK right now, through the stateless ring (used when the connection
  * is about to be replaced by a minisocket or freed). */
 void ts_send_ack_now(ts_stack *s, ts_conn *c)
