@@ -4,8 +4,9 @@
  *
  * One table maps each sysctl name to its field, its arity and its range, so
  * `--sysctl`, `--sysctl-file` and a script's sysctl line share one parser.
- * Ranges are Linux's (net/ipv4/sysctl_net_ipv4.c) where Linux has one, and
- * sane bounds otherwise.
+ * Ranges are Linux's (net/ipv4/sysctl_net_ipv4.c; the limits were probed
+ * on 6.18, tests/test_sysctl.c) where Linux has one, and sane bounds
+ * otherwise.
  */
 #include "internal.h"
 
@@ -68,11 +69,13 @@ typedef struct cfg_var {
 #define VN(field, n, lo, hi) { #field, "net.ipv4.", offsetof(ts_config, field), n, lo, hi }
 static const cfg_var vars[] = {
     V(tcp_syn_retries, 1, 127),
-    V(tcp_syn_linear_timeouts, 0, 8),
+    V(tcp_syn_linear_timeouts, 0, 127),
     V(tcp_synack_retries, 0, 255),
-    V(tcp_keepalive_time, 1, 32767),
-    V(tcp_keepalive_intvl, 1, 32767),
-    V(tcp_keepalive_probes, 1, 127),
+    /* seconds to jiffies in Linux, any int; here at least 1 (0 would
+     * probe in a loop) and what fits in ms */
+    V(tcp_keepalive_time, 1, INT_MAX / 1000),
+    V(tcp_keepalive_intvl, 1, INT_MAX / 1000),
+    V(tcp_keepalive_probes, 0, 255),
     V(tcp_retries1, 0, 255),
     V(tcp_retries2, 0, 255),
     V(tcp_orphan_retries, 0, 255),
@@ -80,12 +83,12 @@ static const cfg_var vars[] = {
     V(tcp_max_orphans, 0, INT_MAX),
     V(tcp_max_tw_buckets, 0, INT_MAX),
     V(tcp_tw_reuse, 0, 2),
-    V(tcp_tw_reuse_delay, 1, INT_MAX),
-    V(tcp_rfc1337, 0, 1),
+    V(tcp_tw_reuse_delay, 1, 60000), /* TCP_PAWS_MSL in ms */
+    V(tcp_rfc1337, 0, 255),          /* u8: any non-zero is on */
     V(tcp_max_syn_backlog, 1, INT_MAX),
-    V(tcp_abort_on_overflow, 0, 1),
-    { "somaxconn", "net.core.", offsetof(ts_config, somaxconn), 1, 0, 65535 },
-    V(tcp_rto_min_us, 1000, 120000000),
+    V(tcp_abort_on_overflow, 0, 255),
+    { "somaxconn", "net.core.", offsetof(ts_config, somaxconn), 1, 0, INT_MAX },
+    V(tcp_rto_min_us, 1, 120000000),
     V(tcp_rto_max_ms, 1000, 120000),
     V(tcp_timestamps, 0, 2),
     V(tcp_sack, 0, 1),
@@ -93,7 +96,7 @@ static const cfg_var vars[] = {
     V(tcp_syncookies, 0, 2),
     V(tcp_invalid_ratelimit, 0, INT_MAX),
     V(tcp_challenge_ack_limit, 0, INT_MAX),
-    VN(ip_local_port_range, 2, 1, 65535),
+    VN(ip_local_port_range, 2, 1024, 65535), /* not below ip_unprivileged_port_start */
     VN(tcp_rmem, 3, 1, INT_MAX),
     VN(tcp_wmem, 3, 1, INT_MAX),
     V(tcp_delack_min_ms, 1, 1000),
@@ -152,11 +155,11 @@ static size_t edit_distance(const char *a, const char *b)
     return prev[lb];
 }
 
-static const char *closest_name(const char *name)
+static const cfg_var *closest_var(const char *name)
 {
     const char *base = strrchr(name, '.');
     const char *slash = strrchr(name, '/');
-    const char *best = NULL;
+    const cfg_var *best = &vars[0];
     size_t bd = 99;
     if (slash && (!base || slash > base))
         base = slash;
@@ -165,7 +168,7 @@ static const char *closest_name(const char *name)
         size_t d = edit_distance(base, vars[i].name);
         if (d < bd) {
             bd = d;
-            best = vars[i].name;
+            best = &vars[i];
         }
     }
     return best;
@@ -204,8 +207,9 @@ int ts_config_set(ts_config *cfg, const char *name, const char *value, char *err
     }
     v = find_var(name);
     if (!v) {
-        snprintf(err, errlen, "unknown sysctl '%s' (did you mean net.ipv4.%s?)", name,
-                 closest_name(name));
+        const cfg_var *c = closest_var(name); /* with its own prefix: net.core.somaxconn */
+        snprintf(err, errlen, "unknown sysctl '%s' (did you mean %s%s?)", name, c->prefix,
+                 c->name);
         return TS_ENOENT;
     }
     for (int i = 0; i < v->n; i++) {
