@@ -243,9 +243,14 @@ static int connect_start(ts_stack *s, ts_conn *c, const ts_addr *remote)
         memset(&c->c.tuple.remote, 0, sizeof c->c.tuple.remote);
         return rc;
     }
+    c->ts_recent = 0;
+    c->ts_recent_stamp = 0;
     if (tw) {
         TS_MIB_INC(s, TS_MIB_TWRecycled);
+        /* tcp_twsk_unique hands the entry's ts_recent on (a stamp of 0
+         * would read as none: at least 1 us) */
         c->ts_recent = tw->ts_recent;
+        c->ts_recent_stamp = TS_MAX((uint64_t)(tw->ts_recent_stamp_ms - 1) * TS_MS, 1);
         ts_set_state(s, &tw->c, TS_CLOSE, TS_CAUSE_TW_REUSE);
         ts_tw_free(s, tw);
     }

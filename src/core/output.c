@@ -128,10 +128,16 @@ static size_t out_syn(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
     g.mss = our_mss(s);
     g.win = (uint16_t)ts_initial_window(s, g.mss);
     if (!synack) {
+        /* a SYN that took over a TIME_WAIT entry has its ts_recent: Linux
+         * (tcp_connect_init, tcp_syn_options) then sizes the window in
+         * segments 12 bytes smaller (65160) and echoes ts_recent
+         * (tests/pkt/time_wait_connect_bound_port_reuse.pkt) */
+        if (c->ts_recent_stamp && s->cfg.tcp_timestamps)
+            g.win = (uint16_t)ts_initial_window(s, (uint16_t)(g.mss - 12));
         if (s->cfg.tcp_sack)
             g.opt_present |= TS_OPT_SACKOK;
         if (s->cfg.tcp_timestamps)
-            add_ts(s, &g, c->ts_off, 0);
+            add_ts(s, &g, c->ts_off, c->ts_recent_stamp ? c->ts_recent : 0);
         if (s->cfg.tcp_window_scaling) {
             g.opt_present |= TS_OPT_WSCALE;
             g.wscale = c->rcv_wscale;
