@@ -645,14 +645,16 @@ void scn_time_wait_reopen(ts_scn *s, const ts_scn_ev *ev)
  *   client2, tcp_tw_reuse = 2 (the default): loopback only, EADDRNOTAVAIL;
  *   client1, tcp_tw_reuse = 1: at 1.5 s the entries' last timestamp is
  *     younger than tcp_tw_reuse_delay (1000 ms): EADDRNOTAVAIL; at 10 s one
- *     is taken over (TWRecycled) and the connection is established. */
+ *     is taken over (TWRecycled) with ISN = its old snd_nxt + 65537 and
+ *     the connection is established. */
 void scn_tw_reuse(ts_scn *s, const ts_scn_ev *ev)
 {
     enum { SERVER, C0, C1, C2 };
     static const scn_beh server = { .close = SCN_CLOSE_ON_EOF, .close_delay_us = 50 * MS };
     static const scn_beh client = { .close = SCN_CLOSE_NEVER };
     static const int reuse[3] = { 0, 1, 2 };
-    int r;
+    int *v = scn_vars(s), r;
+    ts_info in;
     switch (ev->kind) {
     case TS_SCN_SETUP:
         scn_host(s, "server");
@@ -677,6 +679,13 @@ void scn_tw_reuse(ts_scn *s, const ts_scn_ev *ev)
         break;
     case TS_SCN_TIMER:
         if (ev->timer == 0) {
+            /* client1's ports and what each TIME_WAIT's snd_nxt will be
+             * (its FIN takes one): a takeover starts at that + 65537 */
+            for (int k = 0; k < 3; k++) {
+                in = info_of(s, C1, k);
+                v[2 * k] = in.tuple.local.port;
+                v[2 * k + 1] = (int)(in.snd_nxt + 1);
+            }
             for (int h = C0; h <= C2; h++)
                 scn_close_host(s, h);
         } else if (ev->timer == 1) {
@@ -689,6 +698,14 @@ void scn_tw_reuse(ts_scn *s, const ts_scn_ev *ev)
                 scn_expect(s, (h == C1) == (r >= 0), "%s at 10 s: connect gave %s",
                            ts_sim_host_name(ts_scn_sim(s), h), r >= 0 ? "OK" : ts_strerror(r));
             }
+            in = info_of(s, C1, 3);
+            r = -1;
+            for (int k = 0; k < 3; k++)
+                if (v[2 * k] == in.tuple.local.port)
+                    r = k;
+            scn_expect(s, r >= 0 && in.iss == (uint32_t)v[2 * r + 1] + 65537,
+                       "client1: the reused 4-tuple's ISN is %u, expected its old snd_nxt + "
+                       "65537", in.iss);
         }
         break;
     case TS_SCN_END:
@@ -747,8 +764,8 @@ void scn_tw_overflow(ts_scn *s, const ts_scn_ev *ev)
  * closing four connections at 1 s leaves the first two as orphans in
  * FIN_WAIT_1 (retransmitting their FIN); the third and fourth push the
  * count past the limit and are reset and freed at once (TCPAbortOnMemory;
- * Linux's tcp_close makes the FIN_WAIT_1 transition and sends the FIN
- * before it checks, then the RST; tcpstate sends only the RST).
+ * as Linux's tcp_close, after the FIN_WAIT_1 transition and the FIN it
+ * sends before it checks, so the RST's seq is past the FIN).
  * client2 shows the other orphan rule: it closes at 1 s, and the data its
  * server sends at 2 s reaches an orphan that closed its receive side: RST
  * and the connection ends (TCPAbortOnData). */
