@@ -133,5 +133,23 @@ succeeds "diagram" "ESTABLISHED" diagram
 succeeds "diagram --format dot" "digraph" diagram --format dot
 succeeds "diagram --format=json" '"transitions"' diagram --format=json
 
+# ---- every row of the transition table is exercised by some script in
+# tests/pkt (issue 5: a script per transition); all scripts must pass too
+PKT="$(dirname "$0")/pkt"
+"$BIN" script --coverage "$PKT" >"$TMP/cov" 2>"$TMP/err"
+rc=$?
+cov=$(grep '^transition coverage: ' "$TMP/cov")
+hit=$(echo "$cov" | sed -nE 's/^transition coverage: ([0-9]+) of ([0-9]+) .*/\1/p')
+all=$(echo "$cov" | sed -nE 's/^transition coverage: ([0-9]+) of ([0-9]+) .*/\2/p')
+if [ "$rc" -ne 0 ]; then
+    bad "script --coverage tests/pkt" "exit status $rc: $(grep -E '^(FAIL|ERROR)' "$TMP/cov" | head -3)"
+elif [ -z "$hit" ] || [ -z "$all" ] || [ "$all" -eq 0 ]; then
+    bad "script --coverage tests/pkt" "no coverage line"
+elif [ "$hit" -ne "$all" ] || grep -q 'not exercised' "$TMP/cov"; then
+    bad "script --coverage tests/pkt" "$hit of $all rows; $(grep 'not exercised' "$TMP/cov" | head -5 | tr -s ' ' | tr '\n' ';')"
+else
+    ok "script --coverage: all $all transition rows exercised by tests/pkt"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
