@@ -151,5 +151,19 @@ else
     ok "script --coverage: all $all transition rows exercised by tests/pkt"
 fi
 
+# ---- golden traces: the seeded simulations of issue 4, byte for byte
+# (tests/golden/update.sh rewrites them once a change is meant)
+GOLD="$(dirname "$0")/golden"
+for g in "$GOLD"/*.jsonl; do
+    [ -e "$g" ] || continue
+    name=$(basename "$g" .jsonl)
+    "$BIN" sim "$name" --json --seed 1 >"$TMP/gold" 2>&1
+    if cmp -s "$TMP/gold" "$g"; then
+        ok "golden trace $name"
+    else
+        bad "golden trace $name" "differs from tests/golden/$name.jsonl: $(diff "$g" "$TMP/gold" | head -3 | tr '\n' ' ')"
+    fi
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
