@@ -228,7 +228,7 @@ typedef struct ts_config {
     int tcp_timestamps;           /* 1 */
     int tcp_sack;                 /* 1 */
     int tcp_window_scaling;       /* 1 */
-    int tcp_syncookies;           /* 1 (accepted, not implemented: overflow drops) */
+    int tcp_syncookies;           /* 1: SYN cookies past the backlog (needs hooks.cookie_hash) */
     int tcp_invalid_ratelimit;    /* 500 ms */
     int tcp_challenge_ack_limit;  /* INT_MAX */
     int ip_local_port_range[2];   /* 32768 60999 */
@@ -308,6 +308,12 @@ typedef struct ts_hooks {
     void (*on_ready)(void *user, ts_sock s, unsigned events);
     /* Diagnostics; NULL: silent. */
     void (*log)(void *user, const char *msg);
+    /* SYN cookies (RFC 4987 §3.6; Linux's syncookies.c): a keyed hash of
+     * the 4-tuple t (local = the listener's address), a time counter and
+     * which (0 or 1: two independent keys). It must stay the same for the
+     * stack's lifetime and be unpredictable to peers (e.g. SipHash with a
+     * random key). NULL: no SYN cookies, as with tcp_syncookies = 0. */
+    uint32_t (*cookie_hash)(void *user, const ts_tuple *t, uint32_t count, int which);
 } ts_hooks;
 
 /* ------------------------------------------------------------------- stack */

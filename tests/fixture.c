@@ -9,6 +9,17 @@ static uint32_t fx_isn(void *user, const ts_tuple *t, uint64_t now)
     return 3000000000u; /* near the wrap: arithmetic must be modular */
 }
 
+/* SYN cookies: deterministic; which selects one of two keys */
+static uint32_t fx_cookie_hash(void *user, const ts_tuple *t, uint32_t count, int which)
+{
+    uint32_t h = (t->local.ip * 2654435761u) ^ (t->remote.ip * 2246822519u) ^
+                 ((uint32_t)t->local.port << 16 | t->remote.port) ^ (count * 3266489917u);
+    (void)user;
+    h ^= which ? 0x9e3779b9u : 0x7f4a7c15u;
+    h *= 0x85ebca6bu;
+    return h ^ (h >> 13);
+}
+
 static void fx_on_transition(void *user, const ts_transition_ev *ev)
 {
     fx *f = user;
@@ -30,6 +41,7 @@ void fx_init_cfg(fx *f, const ts_config *cfg)
     memset(&h, 0, sizeof h);
     h.size = sizeof h;
     h.isn = fx_isn;
+    h.cookie_hash = fx_cookie_hash;
     h.on_transition = fx_on_transition;
     f->s = ts_stack_new(&f->cfg, &h, f);
     ts_stack_add_addr(f->s, FX_LOCAL);

@@ -216,12 +216,16 @@ TS_TEST(synrecv_abort_on_overflow)
     cfg.tcp_abort_on_overflow = 1;
     fx_init_cfg(&f, &cfg);
     l = fx_listen(&f, 8080);
-    ts_listen(f.s, l, 0);
+    ts_listen(f.s, l, 1); /* 2 children fill it; at most 1 request is pending */
     TS_SEND(&f, S, 0, 0);
     f.peer_port = 40001;
     TS_SEND(&f, S, 0, 0);
     CHECK_EQ(fx_drain(&f), 2);
     f.peer_port = 40000;
+    CHECK_EQ(TS_SEND(&f, A, 1, 1), 0);
+    f.peer_port = 40002;
+    TS_SEND(&f, S, 0, 0);
+    CHECK_EQ(fx_drain(&f), 1);
     CHECK_EQ(TS_SEND(&f, A, 1, 1), 0);
     f.peer_port = 40001;
     CHECK_EQ(TS_SEND(&f, A, 1, 1), -TS_DROP_LISTEN_OVERFLOW);

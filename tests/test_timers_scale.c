@@ -201,7 +201,7 @@ static int build(world *w)
         drain(w);
         o->want = w->now + 60 * SEC;
     }
-    if (ts_socket(w->s, &l) != 0 || ts_bind(w->s, l, &la) != 0 || ts_listen(w->s, l, 100) != 0)
+    if (ts_socket(w->s, &l) != 0 || ts_bind(w->s, l, &la) != 0 || ts_listen(w->s, l, 4 * PER_KIND) != 0)
         return -1;
     for (int i = 0; i < PER_KIND; i++) {
         w->now = 500000 + (uint64_t)i * 5;
@@ -234,6 +234,7 @@ TS_TEST(timers_100k_fire_at_their_deadlines_in_order)
     ts_config_default(&cfg);
     cfg.mem = th_mem();
     cfg.tcp_max_syn_backlog = 4 * PER_KIND;
+    cfg.somaxconn = 4 * PER_KIND; /* the backlog bounds the requests (Linux) */
     memset(&h, 0, sizeof h);
     h.size = sizeof h;
     h.on_segment = on_segment;

@@ -49,6 +49,7 @@
     X(TcpExt, TCPOFODrop)                                                     \
     X(TcpExt, TCPRcvQDrop)                                                    \
     X(TcpExt, TCPReqQFullDrop)                                                \
+    X(TcpExt, TCPReqQFullDoCookies)                                           \
     X(TcpExt, SyncookiesSent)                                                 \
     X(TcpExt, SyncookiesRecv)                                                 \
     X(TcpExt, SyncookiesFailed)                                               \

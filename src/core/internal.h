@@ -92,6 +92,7 @@ struct ts_conn {
     uint32_t acc_len;        /* established children waiting for accept */
     uint32_t req_count;      /* request minisockets pending */
     int backlog;
+    uint64_t last_cookie;    /* + 1: last SYN cookie sent (Linux tcp_synq_overflow); 0: never */
 
     uint32_t flags;          /* TS_CF_* */
     uint8_t connect_state;   /* TS_CS_* for ts_connect's answers */
@@ -419,7 +420,9 @@ enum ts_listen_disp {
     TS_LD_SEND_RST,       /* any ACK: <SEQ=SEG.ACK><CTL=RST> */
     TS_LD_NO_SYN,         /* neither SYN nor ACK nor RST: dropped */
     TS_LD_QUEUE_FULL,     /* accept queue full: SYN dropped */
-    TS_LD_BACKLOG_FULL,   /* too many requests: SYN dropped */
+    TS_LD_BACKLOG_FULL,   /* too many requests, no cookies: SYN dropped */
+    TS_LD_SYNQ_QUARTER,   /* no cookies, last quarter of max_syn_backlog: dropped */
+    TS_LD_COOKIE,         /* SYN cookie: a stateless SYN-ACK */
     TS_LD_NEW_REQUEST     /* SYN admitted: request + SYN-ACK */
 };
 
@@ -466,6 +469,14 @@ int ts_req_process(ts_stack *s, ts_req *r, const ts_seg *seg);
 void ts_req_expire(ts_stack *s, ts_req *r);
 void ts_req_free(ts_stack *s, ts_req *r, int cause, int to_state);
 ts_conn *ts_req_to_child(ts_stack *s, ts_req *r, const ts_seg *seg);
+int ts_req_child(ts_stack *s, ts_req *r, const ts_seg *g, uint32_t rcv_wnd);
+/* syncookie.c */
+int ts_cookies_on(const ts_stack *s);
+uint32_t ts_cookie_isn(const ts_stack *s, const ts_tuple *t, uint32_t seq, uint16_t *mss);
+uint16_t ts_cookie_check(const ts_stack *s, const ts_tuple *t, uint32_t seq, uint32_t cookie);
+uint32_t ts_cookie_tsval(uint64_t now_ms, int ws_ok, uint8_t snd_wscale, int sack_ok);
+void ts_cookie_send_synack(ts_stack *s, ts_conn *l, const ts_seg *g);
+int ts_cookie_ack(ts_stack *s, ts_conn *l, const ts_seg *g);
 ts_req *ts_req_create(ts_stack *s, ts_conn *l, const ts_seg *g);
 void ts_req_send_ack(ts_stack *s, ts_req *r);
 uint16_t ts_req_rcv_window(const ts_stack *s, const ts_req *r);

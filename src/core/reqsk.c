@@ -240,7 +240,8 @@ static void queue_child(ts_stack *s, ts_conn *l, ts_conn *c)
     l->acc_len++;
 }
 
-static int req_child(ts_stack *s, ts_req *r, const ts_seg *g)
+/* rcv_wnd: 0, or the window a SYN-cookie child starts with (syncookie.c) */
+int ts_req_child(ts_stack *s, ts_req *r, const ts_seg *g, uint32_t rcv_wnd)
 {
     ts_conn *l = r->listener;
     uint32_t id = r->c.conn_id;
@@ -248,6 +249,8 @@ static int req_child(ts_stack *s, ts_req *r, const ts_seg *g)
     int rc;
     if (!c)
         return TS_DROP_NOMEM;
+    if (rcv_wnd)
+        c->rcv_wnd = rcv_wnd;
     rc = ts_established_process(s, c, g);
     /* the child may already be gone (a RST after data, say) */
     if (ts_hash_lookup(s, g->dst_ip, g->dst_port, g->src_ip, g->src_port) == &c->c &&
@@ -317,7 +320,7 @@ int ts_req_process(ts_stack *s, ts_req *r, const ts_seg *g)
     default:
         break;
     }
-    return req_child(s, r, g);
+    return ts_req_child(s, r, g, 0);
 }
 
 /* An ACK from the request (out-of-window segment): Linux's

@@ -199,6 +199,15 @@ static uint32_t hook_ts_offset(void *user, const ts_tuple *t)
     return host_hash(user, w, 2);
 }
 
+/* SYN cookies (Linux cookie_hash: two keys, the 4-tuple and a minute
+ * counter): the host's seeded hash, which selecting the key. */
+static uint32_t hook_cookie_hash(void *user, const ts_tuple *t, uint32_t count, int which)
+{
+    uint32_t w[5] = { t->local.ip, t->remote.ip, (uint32_t)t->local.port << 16 | t->remote.port,
+                      count, 0x5c00c1e0u + (uint32_t)which };
+    return host_hash(user, w, 5);
+}
+
 static void hook_transition(void *user, const ts_transition_ev *tev)
 {
     sim_host *h = user;
@@ -311,6 +320,7 @@ int ts_sim_add_host(ts_sim *sim, const char *name, const ts_config *cfg)
     hooks.isn = hook_isn;
     hooks.port_offset = hook_port_offset;
     hooks.ts_offset = hook_ts_offset;
+    hooks.cookie_hash = hook_cookie_hash;
     hooks.on_transition = hook_transition;
     hooks.on_segment = hook_segment;
     hooks.on_ready = hook_ready;

@@ -68,7 +68,7 @@ struct ts_tun {
     ts_rec_writer *rec;
     pcap_t *pc;
     pcap_dumper_t *pd;
-    uint8_t key_isn[16], key_port[16], key_ts[16];
+    uint8_t key_isn[16], key_port[16], key_ts[16], key_cookie[2][16];
     ready_ev *ready;
     size_t nready, capready;
     uint64_t wake_at;
@@ -142,6 +142,20 @@ static uint32_t hook_ts_offset(void *u, const ts_tuple *tp)
     memcpy(m, &tp->local.ip, 4);
     memcpy(m + 4, &tp->remote.ip, 4);
     return (uint32_t)ts_siphash24(t->key_ts, m, sizeof m);
+}
+
+/* SYN cookies: SipHash of the 4-tuple and the minute counter under one of
+ * two random keys, as Linux's cookie_hash (siphash_4u32). */
+static uint32_t hook_cookie_hash(void *u, const ts_tuple *tp, uint32_t count, int which)
+{
+    ts_tun *t = u;
+    uint8_t m[16];
+    memcpy(m, &tp->local.ip, 4);
+    memcpy(m + 4, &tp->remote.ip, 4);
+    memcpy(m + 8, &tp->local.port, 2);
+    memcpy(m + 10, &tp->remote.port, 2);
+    memcpy(m + 12, &count, 4);
+    return (uint32_t)ts_siphash24(t->key_cookie[which & 1], m, sizeof m);
 }
 
 static void json_out(ts_tun *t, const ts_trace_ev *ev)
@@ -568,7 +582,7 @@ static int make_fds(ts_tun *t, char *err, size_t errlen)
 
 static int make_keys(ts_tun *t, char *err, size_t errlen)
 {
-    uint8_t k[48];
+    uint8_t k[80];
     size_t got = 0;
     while (got < sizeof k) {
         ssize_t n = getrandom(k + got, sizeof k - got, 0);
@@ -583,6 +597,8 @@ static int make_keys(ts_tun *t, char *err, size_t errlen)
     memcpy(t->key_isn, k, 16);
     memcpy(t->key_port, k + 16, 16);
     memcpy(t->key_ts, k + 32, 16);
+    memcpy(t->key_cookie[0], k + 48, 16);
+    memcpy(t->key_cookie[1], k + 64, 16);
     return 0;
 }
 
@@ -596,6 +612,7 @@ static int make_stack(ts_tun *t, char *err, size_t errlen)
     h.isn = hook_isn;
     h.port_offset = hook_port_offset;
     h.ts_offset = hook_ts_offset;
+    h.cookie_hash = hook_cookie_hash;
     h.on_transition = hook_transition;
     h.on_segment = hook_segment;
     h.on_ready = hook_ready;

@@ -108,6 +108,21 @@ static uint32_t tt_isn(void *user, const ts_tuple *tu, uint64_t now)
     return 1000000000u + 0x01000000u * t->isn_next++;
 }
 
+/* SYN cookies: a fixed mix of the 4-tuple and the counter, so runs repeat
+ * exactly (scripts match cookie ISNs only through their mapping). */
+static uint32_t tt_cookie_hash(void *user, const ts_tuple *tu, uint32_t count, int which)
+{
+    uint32_t w[5] = { tu->local.ip, tu->remote.ip, (uint32_t)tu->local.port << 16 | tu->remote.port,
+                      count, (uint32_t)which };
+    uint32_t h = 2166136261u;
+    (void)user;
+    for (int i = 0; i < 5; i++) {
+        h = (h ^ w[i]) * 16777619u;
+        h ^= h >> 15;
+    }
+    return h;
+}
+
 /* Which (from, to, cause) transitions the scripts of this process made:
  * process-wide on purpose, so one `tcpstate script --coverage DIR` run can
  * report how much of the transition table its scripts exercise. */
@@ -223,6 +238,7 @@ static int tt_open(ts_target **out, const ts_target_cfg *cfg, char *err, size_t 
     memset(&h, 0, sizeof h);
     h.size = sizeof h;
     h.isn = tt_isn;
+    h.cookie_hash = tt_cookie_hash;
     h.log = tt_log;
     h.on_transition = tt_transition;
     t->stack = ts_stack_new(&c, &h, t);
