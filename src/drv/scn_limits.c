@@ -891,8 +891,8 @@ void scn_linger_zero(ts_scn *s, const ts_scn_ev *ev)
 /* A listener the application does not accept from until 2 s, backlog 1:
  * its queue is full once it holds 2 children. Client 1 connects at 0,
  * clients 2 and 3 at 100 ms (so no more requests are pending than the
- * backlog: past that Linux answers with SYN cookies, which tcpstate does
- * not implement), client 4 at 500 ms.
+ * backlog: past that Linux, and tcpstate, answer with SYN cookies, which
+ * tests/test_syncookies.c covers), client 4 at 500 ms.
  *   server: listen(0), then listen(1) again, which changes the backlog.
  *     Client 3's final ACK meets a full queue and is dropped
  *     (ListenOverflows, ListenDrops); the request stays and retransmits its
