@@ -305,6 +305,16 @@ void ts_rearm_rto(ts_stack *s, ts_conn *c)
     c->t_send = ts_time_add(s->now, rto);
 }
 
+/* A segment sent again: counted as Linux counts it (RetransSegs, not
+ * OutSegs), and our TS clock noted for the RTT filter of input.c. */
+static void count_resend(ts_stack *s, ts_conn *c, uint32_t tsval)
+{
+    TS_MIB_INC(s, TS_MIB_RetransSegs);
+    s->mib[TS_MIB_OutSegs]--;
+    c->rexmit_ts = tsval;
+    c->rexmit_ts_set = 1;
+}
+
 static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
 {
     uint8_t payload[65536];
@@ -334,12 +344,8 @@ static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
     len = emit(s, c->c.conn_id, &g, buf, cap);
     if (!len)
         return 0;
-    if (retrans) {
-        TS_MIB_INC(s, TS_MIB_RetransSegs);
-        s->mib[TS_MIB_OutSegs]--;
-        c->rexmit_ts = g.tsval;
-        c->rexmit_ts_set = 1;
-    }
+    if (retrans)
+        count_resend(s, c, g.tsval);
     c->snd_nxt += n + (uint32_t)fin;
     if (fin)
         c->flags |= TS_CF_FIN_SENT;
@@ -363,36 +369,45 @@ static size_t out_data(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
     return len;
 }
 
+/* Sends [seq, seq + n) of the send queue again, with flags. */
+static size_t emit_resend(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t n, uint8_t flags,
+                          uint8_t *buf, size_t cap)
+{
+    uint8_t payload[65536];
+    ts_seg g;
+    size_t len;
+    if (n > sizeof payload)
+        n = sizeof payload;
+    conn_seg(s, c, &g, flags, seq);
+    if (n) {
+        ts_bq_peek(&c->sndq, seq - c->snd_una, payload, n);
+        g.data = payload;
+        g.len = n;
+    }
+    g.win = ts_conn_rcv_win_field(s, c);
+    len = emit(s, c->c.conn_id, &g, buf, cap);
+    if (len) {
+        count_resend(s, c, g.tsval);
+        after_ack_sent(s, c);
+    }
+    return len;
+}
+
 /* The tail loss probe (tlp.c): the last segment sent, again. */
 static size_t out_tlp(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
 {
-    uint8_t payload[65536];
     uint32_t start = ts_seq_max(c->tlp_seg_start, c->snd_una);
     int fin = (c->flags & TS_CF_FIN_SENT) && c->snd_max == c->snd_una + c->sndq.len + 1;
     uint32_t n = c->snd_max - start - (uint32_t)fin;
-    ts_seg g;
     size_t len;
     if (n > c->mss) {
         start = c->snd_max - (uint32_t)fin - c->mss;
         n = c->mss;
     }
-    conn_seg(s, c, &g, TS_TH_ACK | (fin ? TS_TH_FIN : 0), start);
-    if (n) {
-        ts_bq_peek(&c->sndq, start - c->snd_una, payload, n);
-        g.data = payload;
-        g.len = n;
-        g.flags |= TS_TH_PSH;
-    }
-    g.win = ts_conn_rcv_win_field(s, c);
-    len = emit(s, c->c.conn_id, &g, buf, cap);
-    if (!len)
-        return 0;
-    TS_MIB_INC(s, TS_MIB_RetransSegs);
-    s->mib[TS_MIB_OutSegs]--;
-    c->rexmit_ts = g.tsval;
-    c->rexmit_ts_set = 1;
-    c->flags &= ~TS_CF_NEED_TLP;
-    after_ack_sent(s, c);
+    len = emit_resend(s, c, start, n,
+                      TS_TH_ACK | (fin ? TS_TH_FIN : 0) | (n ? TS_TH_PSH : 0), buf, cap);
+    if (len)
+        c->flags &= ~TS_CF_NEED_TLP;
     return len;
 }
 
@@ -400,28 +415,13 @@ static size_t out_tlp(ts_stack *s, ts_conn *c, uint8_t *buf, size_t cap)
 static size_t out_rexmit(ts_stack *s, ts_conn *c, uint32_t seq, uint32_t n, uint8_t *buf,
                          size_t cap)
 {
-    uint8_t payload[65536];
-    ts_seg g;
-    size_t len;
-    if (n > sizeof payload)
-        n = sizeof payload;
-    conn_seg(s, c, &g, TS_TH_ACK, seq);
-    ts_bq_peek(&c->sndq, seq - c->snd_una, payload, n);
-    g.data = payload;
-    g.len = n;
-    g.win = ts_conn_rcv_win_field(s, c);
-    len = emit(s, c->c.conn_id, &g, buf, cap);
+    size_t len = emit_resend(s, c, seq, n, TS_TH_ACK, buf, cap);
     if (!len)
         return 0;
-    TS_MIB_INC(s, TS_MIB_RetransSegs);
-    s->mib[TS_MIB_OutSegs]--;
-    c->rexmit_ts = g.tsval;
-    c->rexmit_ts_set = 1;
     c->rexmit_nxt = seq + n;
     c->rexmit_credit--;
     if (c->send_timer != TS_ST_RTO || c->t_send == TS_NEVER)
         ts_rearm_rto(s, c);
-    after_ack_sent(s, c);
     return len;
 }
 
