@@ -35,7 +35,7 @@ refuses "$name" "--bogus" "$BIN" tun --bogus serve --port 80 || n=$((n + 1))
 refuses "$name" "dance" "$BIN" tun dance || n=$((n + 1))
 refuses "$name" "HOST:PORT" "$BIN" tun connect || n=$((n + 1))
 refuses "$name" "999999" "$BIN" tun connect 192.0.2.2:999999 || n=$((n + 1))
-refuses "$name" "another host" "$BIN" tun --addr 10.0.0.1 serve --port 80 || n=$((n + 1))
+refuses "$name" "another host" "$BIN" tun --addr 198.51.100.1 serve --port 80 || n=$((n + 1))
 refuses "$name" "--keepalive" "$BIN" tun connect 192.0.2.2:80 --keepalive 1,2 || n=$((n + 1))
 refuses "$name" "tcp_fin_timeot" "$BIN" tun --sysctl tcp_fin_timeot=3 serve --port 80 || n=$((n + 1))
 if [ $n -eq 0 ]; then ok "$name"; else bad "$name" "$n of 8 cases wrong"; fi
