@@ -344,6 +344,53 @@ static int fin_wait1_acked(ts_stack *s, ts_conn *c, const ts_seg *g)
     return STEP_GO;
 }
 
+/* The ACK of our SYN-ACK in a simultaneous-open SYN_RECEIVED: the
+ * connection is established (RFC 9293 §3.10.7.4 SYN-RECEIVED STATE). */
+static void synrecv_acked(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    c->snd_wnd = (uint32_t)g->win << c->snd_wscale;
+    c->snd_wl1 = g->seq;
+    c->snd_wl2 = g->ack;
+    c->max_window = c->snd_wnd;
+    ack_advance(s, c, g);
+    c->flags &= ~TS_CF_NEED_SYN; /* a SYN-ACK retransmission not yet pulled */
+    ts_set_state(s, &c->c, TS_ESTABLISHED, TS_CAUSE_RCV_ACK);
+    if (c->connect_state == TS_CS_CONNECTING)
+        c->connect_state = TS_CS_JUST_DONE;
+    if (c->flags & TS_CF_KEEPALIVE)
+        ts_keepalive_reset(s, c);
+    /* a shutdown(SHUT_WR) made in SYN_RECEIVED takes effect now */
+    if (c->flags & TS_CF_SHUT_WR_DEFER)
+        ts_close_state(s, c, TS_CAUSE_APP_SHUTDOWN);
+}
+
+/* Our FIN is acknowledged: where each closing state goes next. */
+static int our_fin_acked(ts_stack *s, ts_conn *c, const ts_seg *g)
+{
+    switch ((enum ts_state)c->c.state) {
+    case TS_FIN_WAIT1:
+        return fin_wait1_acked(s, c, g);
+    case TS_CLOSING:
+        ts_tw_enter(s, c, TS_TIME_WAIT, TS_CAUSE_RCV_ACK, 0);
+        return STEP_DONE;
+    case TS_LAST_ACK:
+        ts_conn_done(s, c, 0, TS_CAUSE_RCV_ACK);
+        return STEP_DONE;
+    case TS_ESTABLISHED:
+    case TS_SYN_SENT:
+    case TS_SYN_RECV:
+    case TS_FIN_WAIT2:
+    case TS_TIME_WAIT:
+    case TS_CLOSE:
+    case TS_CLOSE_WAIT:
+    case TS_LISTEN:
+    case TS_NEW_SYN_RECV:
+    case TS_STATE_MAX:
+        break;
+    }
+    return STEP_GO;
+}
+
 /* RFC 9293 §3.10.7.4 fifth: the ACK field. */
 static int step_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
@@ -375,21 +422,7 @@ static int step_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->probes_out = 0;
     c->rcv_tstamp = s->now;
     if (c->c.state == TS_SYN_RECV) {
-        /* simultaneous open completes (RFC 9293 §3.10.7.4 SYN-RECEIVED) */
-        c->snd_wnd = (uint32_t)g->win << c->snd_wscale;
-        c->snd_wl1 = g->seq;
-        c->snd_wl2 = g->ack;
-        c->max_window = c->snd_wnd;
-        ack_advance(s, c, g);
-        c->flags &= ~TS_CF_NEED_SYN; /* a SYN-ACK retransmission not yet pulled */
-        ts_set_state(s, &c->c, TS_ESTABLISHED, TS_CAUSE_RCV_ACK);
-        if (c->connect_state == TS_CS_CONNECTING)
-            c->connect_state = TS_CS_JUST_DONE;
-        if (c->flags & TS_CF_KEEPALIVE)
-            ts_keepalive_reset(s, c);
-        /* a shutdown(SHUT_WR) made in SYN_RECEIVED takes effect now */
-        if (c->flags & TS_CF_SHUT_WR_DEFER)
-            ts_close_state(s, c, TS_CAUSE_APP_SHUTDOWN);
+        synrecv_acked(s, c, g);
     } else {
         update_window(c, g);
         ts_sack_update(c, g);
@@ -406,30 +439,7 @@ static int step_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
         if (c->snd_una != c->snd_max)
             ts_rearm_rto(s, c);
     }
-    if (!fin_acked)
-        return STEP_GO;
-    switch ((enum ts_state)c->c.state) {
-    case TS_FIN_WAIT1:
-        return fin_wait1_acked(s, c, g);
-    case TS_CLOSING:
-        ts_tw_enter(s, c, TS_TIME_WAIT, TS_CAUSE_RCV_ACK, 0);
-        return STEP_DONE;
-    case TS_LAST_ACK:
-        ts_conn_done(s, c, 0, TS_CAUSE_RCV_ACK);
-        return STEP_DONE;
-    case TS_ESTABLISHED:
-    case TS_SYN_SENT:
-    case TS_SYN_RECV:
-    case TS_FIN_WAIT2:
-    case TS_TIME_WAIT:
-    case TS_CLOSE:
-    case TS_CLOSE_WAIT:
-    case TS_LISTEN:
-    case TS_NEW_SYN_RECV:
-    case TS_STATE_MAX:
-        break;
-    }
-    return STEP_GO;
+    return fin_acked ? our_fin_acked(s, c, g) : STEP_GO;
 }
 
 /* Quick-ACK mode at the start of a connection, delayed ACKs after
