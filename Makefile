@@ -31,12 +31,13 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
 LIB  := $(BUILD)/libtcpstate.a
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(sort $(wildcard examples/*.c)))
 APPLIB := $(BUILD)/libtsapp.a
 BIN  := $(BUILD)/tcpstate
 TESTBIN := $(BUILD)/tcpstate-tests
 
-.PHONY: all demo test check bench kernel-check clean fuzz lwip-tests bench-build
-all: $(LIB) $(BIN) $(TESTBIN)
+.PHONY: all demo test check bench kernel-check clean fuzz examples lwip-tests bench-build
+all: $(LIB) $(BIN) $(TESTBIN) $(EXAMPLES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -101,6 +102,12 @@ bench:
 
 kernel-check: $(BIN)
 	@sh tests/kernel-check.sh
+
+# examples/: programs that use only the public header and libtcpstate.a
+examples: $(EXAMPLES)
+$(BUILD)/examples/%: examples/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(EXTRA_CFLAGS) -Iinclude $< $(LIB) -o $@
 
 # libFuzzer targets (clang): make fuzz; then build/fuzz/fuzz_stack -max_total_time=60
 FUZZ_SRC := $(sort $(wildcard fuzz/*.c))

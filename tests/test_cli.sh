@@ -151,6 +151,19 @@ else
     ok "script --coverage: all $all transition rows exercised by tests/pkt"
 fi
 
+# ---- examples/embed.c, the smallest embedding (public header + library only)
+EMB="$(dirname "$BIN")/examples/embed"
+if [ -x "$EMB" ]; then
+    if "$EMB" >"$TMP/emb" 2>&1 && grep -q 'client TIME_WAIT    -> CLOSED' "$TMP/emb" &&
+        grep -q '0 connections left on the client, 0 on the server' "$TMP/emb"; then
+        ok "examples/embed runs a whole lifecycle"
+    else
+        bad "examples/embed" "$(tail -3 "$TMP/emb" | tr '\n' ' ')"
+    fi
+else
+    bad "examples/embed" "not built ($EMB)"
+fi
+
 # ---- golden traces: the seeded simulations of issue 4, byte for byte
 # (tests/golden/update.sh rewrites them once a change is meant)
 GOLD="$(dirname "$0")/golden"
