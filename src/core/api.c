@@ -371,17 +371,20 @@ long ts_send(ts_stack *s, ts_sock h, const void *buf, size_t len)
     return api_done(s, c, (long)n);
 }
 
-/* Reading frees room: a window that opens by enough gets an update now
- * (Linux tcp_cleanup_rbuf: twice the advertised window, or an MSS). */
+/* Reading frees room: a window that would at least double gets an update
+ * now (Linux tcp_cleanup_rbuf: only while what is still offered is at
+ * most half the full space, the new window as output.c would choose it). */
 static void maybe_window_update(ts_stack *s, ts_conn *c)
 {
-    uint32_t free_space = c->rcvbuf > c->rcvq.len ? c->rcvbuf - c->rcvq.len : 0;
-    uint32_t adv = c->rcv_wup + c->rcv_wnd - c->rcv_nxt;
+    uint32_t adv = c->rcv_wup + c->rcv_wnd - c->rcv_nxt, nw;
     (void)s;
     if ((int32_t)adv < 0)
         adv = 0;
-    if (free_space / 2 >= 2 * adv && free_space / 2 - adv >= c->mss &&
-        c->c.state != TS_CLOSE && !(c->flags & TS_CF_FIN_RCVD))
+    if (c->c.state == TS_CLOSE || (c->flags & TS_CF_FIN_RCVD) ||
+        2 * (uint64_t)adv > ts_conn_rcv_full_space(c))
+        return;
+    nw = ts_conn_select_window(c);
+    if (nw && nw >= 2 * (uint64_t)adv)
         c->flags |= TS_CF_NEED_ACK;
 }
 

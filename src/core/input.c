@@ -425,7 +425,7 @@ static int step_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
         synrecv_acked(s, c, g);
     } else {
         update_window(c, g);
-        ts_sack_update(c, g);
+        ts_sack_update(s, c, g);
         if (ts_seq_gt(g->ack, c->snd_una)) {
             fin_acked = ack_advance(s, c, g);
             ts_sack_on_advance(c);
@@ -516,6 +516,7 @@ static int step_data(ts_stack *s, ts_conn *c, const ts_seg *g)
     }
     take = ts_bq_append(s, &c->rcvq, g->data + off, take, c->rcvbuf + 65535u);
     c->rcv_nxt += take;
+    ts_conn_rcv_grow(s, c, len); /* Linux tcp_event_data_recv */
     if (c->ooo) {
         /* a hole filled: what waited joins the stream; ACK at once */
         if (ts_ooo_drain(s, c))

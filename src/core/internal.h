@@ -127,6 +127,10 @@ struct ts_conn {
     uint8_t tlp_active;
     /* receive sequence space */
     uint32_t irs, rcv_nxt, rcv_wnd, rcv_wup;
+    /* Linux's receive-window growth (output.c): the window never exceeds
+     * rcv_ssthresh, which grows as full-size data arrives; rcv_mss is the
+     * estimate of the peer's segment size */
+    uint32_t rcv_ssthresh, rcv_mss;
     /* timestamps (RFC 7323) */
     uint32_t ts_recent, ts_off;
     uint64_t ts_recent_stamp;
@@ -350,7 +354,7 @@ void ts_ooo_free(ts_stack *s, ts_conn *c);
 int ts_ooo_sack(const ts_conn *c, ts_seg *g, int max);
 
 /* ---- sack.c ------------------------------------------------------------ */
-void ts_sack_update(ts_conn *c, const ts_seg *g);
+void ts_sack_update(ts_stack *s, ts_conn *c, const ts_seg *g);
 void ts_sack_clean(ts_conn *c);
 uint32_t ts_sack_bytes(const ts_conn *c);
 uint32_t ts_sack_skip(const ts_conn *c, uint32_t seq);
@@ -400,6 +404,11 @@ size_t ts_output_tw(ts_stack *s, ts_tw *tw, uint8_t *buf, size_t cap);
 int ts_conn_has_output(const ts_stack *s, const ts_conn *c);
 void ts_check_probe_timer(ts_stack *s, ts_conn *c);
 uint16_t ts_conn_rcv_win_field(ts_stack *s, ts_conn *c);
+uint32_t ts_conn_rcv_space(const ts_conn *c);
+uint32_t ts_conn_rcv_full_space(const ts_conn *c);
+uint32_t ts_conn_select_window(const ts_conn *c);
+void ts_conn_rcv_win_init(ts_stack *s, ts_conn *c, uint32_t rcv_wnd);
+void ts_conn_rcv_grow(ts_stack *s, ts_conn *c, uint32_t len);
 void ts_send_rst_for(ts_stack *s, const ts_seg *in, uint32_t conn_id);
 void ts_send_ack_now(ts_stack *s, ts_conn *c);
 /* api.c: Linux tcp_close_state (close or shutdown(SHUT_WR): FIN_WAIT_1 or

@@ -50,22 +50,103 @@ static void seg_from_tuple(ts_seg *g, const ts_tuple *t)
     g->dst_port = t->remote.port;
 }
 
-/* The receive window: free buffer space, never shrinking the right edge
- * already advertised (RFC 9293 §3.8.6.2.2, Linux's tcp_select_window). */
+/* The receive space (Linux tcp_space, tcp_win_from_space): the part of
+ * the receive buffer that may be offered as window, less what waits to be
+ * read. Linux scales the buffer by scaling_ratio, the payload/truesize
+ * ratio it learns from full-size segments; tcpstate has no truesize and
+ * takes the 5/8 Linux 6.18 learns for 1448-byte segments over TUN, which
+ * makes a 128 KiB buffer offer 80 KiB, shrinking byte for byte as data is
+ * queued (tests/pkt/established_window_growth.pkt: the window stops
+ * growing after the fourth unread segment, as on the kernel). */
+uint32_t ts_conn_rcv_full_space(const ts_conn *c)
+{
+    /* not capped at 65535 without window scaling: Linux 6.18 offers the
+     * field's 65535 once rcv_ssthresh passes it (established_window_unscaled) */
+    return (uint32_t)((uint64_t)c->rcvbuf * 5 / 8);
+}
+
+uint32_t ts_conn_rcv_space(const ts_conn *c)
+{
+    uint32_t full = ts_conn_rcv_full_space(c);
+    return full > c->rcvq.len ? full - c->rcvq.len : 0;
+}
+
+/* At establishment (Linux tcp_connect_init / tcp_create_openreq_child,
+ * tcp_initialize_rcv_mss): the window starts at what the SYN or SYN-ACK
+ * offered, rcv_ssthresh with it; the peer's segment size is guessed at
+ * 536 (TCP_MSS_DEFAULT) until data shows it. */
+void ts_conn_rcv_win_init(ts_stack *s, ts_conn *c, uint32_t rcv_wnd)
+{
+    uint32_t hint = TS_MIN(TS_MIN(536u, (uint32_t)our_mss(s)), rcv_wnd / 2);
+    c->rcv_wup = c->rcv_nxt;
+    c->rcv_wnd = rcv_wnd;
+    c->rcv_ssthresh = rcv_wnd;
+    c->rcv_mss = TS_MAX(hint, 88u); /* TCP_MIN_MSS */
+}
+
+/* In-order data arrived (Linux tcp_measure_rcv_mss, tcp_grow_window via
+ * tcp_event_data_recv): rcv_mss follows the largest segment, capped at our
+ * MSS; a segment of 128 bytes or more lets rcv_ssthresh grow by twice the
+ * segment size while below the receive space. */
+void ts_conn_rcv_grow(ts_stack *s, ts_conn *c, uint32_t len)
+{
+    uint32_t room, incr;
+    if (len >= c->rcv_mss)
+        c->rcv_mss = TS_MIN(len, (uint32_t)our_mss(s));
+    if (len < 128)
+        return;
+    room = ts_conn_rcv_space(c);
+    if (room <= c->rcv_ssthresh)
+        return;
+    room -= c->rcv_ssthresh;
+    incr = 2 * TS_MAX(c->rcv_mss, len);
+    c->rcv_ssthresh += TS_MIN(room, incr);
+}
+
+/* The window to offer now (Linux __tcp_select_window): below half the
+ * full space it is the free space rounded down to the scale unit, zero if
+ * less than a sixteenth of the buffer or a segment (silly window
+ * avoidance, RFC 9293 §3.8.6.2.2); never more than rcv_ssthresh. With
+ * window scaling it is aligned UP to the scale unit (so 64240 is 63 << 10);
+ * without, a multiple of rcv_mss, kept while within a segment of free. */
+uint32_t ts_conn_select_window(const ts_conn *c)
+{
+    uint32_t full = ts_conn_rcv_full_space(c), free_space = ts_conn_rcv_space(c);
+    uint32_t mss = TS_MIN(c->rcv_mss, full), unit = 1u << c->rcv_wscale, win;
+    if (!mss)
+        return 0;
+    if (free_space < full / 2) {
+        free_space -= free_space % unit;
+        if (free_space < full / 16 || free_space < mss)
+            return 0;
+    }
+    if (free_space > c->rcv_ssthresh)
+        free_space = c->rcv_ssthresh;
+    if (c->rcv_wscale)
+        return (free_space + unit - 1) & ~(unit - 1);
+    win = c->rcv_wnd;
+    if (free_space < mss || win <= free_space - mss || win > free_space)
+        win = free_space - free_space % mss;
+    else if (mss == full && free_space > win + full / 2)
+        win = free_space;
+    return win;
+}
+
+/* The window field (Linux tcp_select_window): the right edge already
+ * advertised never moves left (RFC 9293 §3.8.6.2.2); what is still
+ * promised is then aligned up to the scale unit. */
 uint16_t ts_conn_rcv_win_field(ts_stack *s, ts_conn *c)
 {
-    uint32_t free_space = c->rcvbuf > c->rcvq.len ? c->rcvbuf - c->rcvq.len : 0;
     uint32_t cur = c->rcv_wup + c->rcv_wnd - c->rcv_nxt; /* what is still promised */
-    uint32_t win = TS_MIN(free_space / 2, 65535u << c->rcv_wscale);
+    uint32_t win = ts_conn_select_window(c), unit = 1u << c->rcv_wscale;
     (void)s;
     if ((int32_t)cur < 0)
         cur = 0;
     if (win < cur)
-        win = cur; /* never shrink */
-    win = (win >> c->rcv_wscale) << c->rcv_wscale;
+        win = (cur + unit - 1) & ~(unit - 1); /* never shrink */
     c->rcv_wnd = win;
     c->rcv_wup = c->rcv_nxt;
-    return (uint16_t)TS_MIN(win >> c->rcv_wscale, 65535u);
+    return (uint16_t)(TS_MIN(win, 65535u << c->rcv_wscale) >> c->rcv_wscale);
 }
 
 static void add_ts(ts_stack *s, ts_seg *g, uint32_t off, uint32_t ecr)

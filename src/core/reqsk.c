@@ -184,8 +184,7 @@ ts_conn *ts_req_to_child(ts_stack *s, ts_req *r, const ts_seg *g)
     c->snd_una = c->snd_sml = r->iss;
     c->snd_nxt = c->snd_max = r->iss + 1;
     c->rcv_nxt = r->irs + 1;
-    c->rcv_wup = c->rcv_nxt;
-    c->rcv_wnd = ts_req_rcv_window(s, r);
+    ts_conn_rcv_win_init(s, c, ts_req_rcv_window(s, r));
     c->snd_wnd = r->peer_win;
     c->max_window = c->snd_wnd; /* tcp_create_openreq_child; bounds the MSS (output.c) */
     c->snd_wl1 = r->irs;
@@ -250,7 +249,7 @@ int ts_req_child(ts_stack *s, ts_req *r, const ts_seg *g, uint32_t rcv_wnd)
     if (!c)
         return TS_DROP_NOMEM;
     if (rcv_wnd)
-        c->rcv_wnd = rcv_wnd;
+        ts_conn_rcv_win_init(s, c, rcv_wnd);
     rc = ts_established_process(s, c, g);
     /* the child may already be gone (a RST after data, say) */
     if (ts_hash_lookup(s, g->dst_ip, g->dst_port, g->src_ip, g->src_port) == &c->c &&

@@ -47,7 +47,7 @@ static void add_range(ts_conn *c, uint32_t l, uint32_t r)
 
 /* Takes the SACK blocks of an acceptable ACK (only those inside
  * (snd_una, snd_max]: RFC 2018 §5 lets the sender ignore the rest). */
-void ts_sack_update(ts_conn *c, const ts_seg *g)
+void ts_sack_update(ts_stack *s, ts_conn *c, const ts_seg *g)
 {
     if (!(c->flags & TS_CF_SACK_OK) || !(g->opt_present & TS_OPT_SACK))
         return;
@@ -55,6 +55,15 @@ void ts_sack_update(ts_conn *c, const ts_seg *g)
         uint32_t l = g->sack[i].left, r = g->sack[i].right;
         if (!ts_seq_lt(l, r) || !ts_seq_gt(l, g->ack) || ts_seq_gt(r, c->snd_max))
             continue;
+        /* the timed segment SACKed: its RTT is measured now (Linux's
+         * sack_rtt); the cumulative ACK that comes once the holes below it
+         * are filled says nothing about the path (tcp_clean_rtx_queue
+         * skips SACKed data for seq_rtt) */
+        if (c->rtt_time != TS_NEVER && !c->retransmits && ts_seq_gt(c->rtt_seq, l) &&
+            ts_seq_le(c->rtt_seq, r)) {
+            ts_rtt_sample(s, c, s->now - c->rtt_time);
+            c->rtt_time = TS_NEVER;
+        }
         add_range(c, l, r);
     }
 }

@@ -78,8 +78,7 @@ static void establish(ts_stack *s, ts_conn *c, const ts_seg *g)
     take_syn_options(s, c, g, 1);
     c->irs = g->seq;
     c->rcv_nxt = g->seq + 1;
-    c->rcv_wup = c->rcv_nxt;
-    c->rcv_wnd = ts_initial_window(s, (uint16_t)(s->cfg.mtu - 40));
+    ts_conn_rcv_win_init(s, c, ts_initial_window(s, (uint16_t)(s->cfg.mtu - 40)));
     c->snd_una = g->ack;
     c->snd_wnd = g->win; /* never scaled in a SYN */
     c->snd_wl1 = g->seq;
@@ -110,8 +109,7 @@ static void simultaneous_open(ts_stack *s, ts_conn *c, const ts_seg *g)
     take_syn_options(s, c, g, 0);
     c->irs = g->seq;
     c->rcv_nxt = g->seq + 1;
-    c->rcv_wup = c->rcv_nxt;
-    c->rcv_wnd = ts_initial_window(s, (uint16_t)(s->cfg.mtu - 40));
+    ts_conn_rcv_win_init(s, c, ts_initial_window(s, (uint16_t)(s->cfg.mtu - 40)));
     c->snd_wnd = g->win;
     c->snd_wl1 = g->seq;
     c->max_window = c->snd_wnd;
