@@ -267,6 +267,13 @@ static int ack_advance(ts_stack *s, ts_conn *c, const ts_seg *g)
         bytes = c->sndq.len;
     rtt_from_ack(s, c, g);
     ts_bq_consume(s, &c->sndq, bytes);
+    {
+        /* a passive child starts with snd_una past its SYN in Linux
+         * (tcp_create_openreq_child): its SYN is never counted */
+        uint32_t counted = acked - (c->c.state == TS_SYN_RECV && (c->flags & TS_CF_PASSIVE));
+        c->bytes_acked = c->bytes_acked + counted < c->bytes_acked ? UINT32_MAX
+                                                                    : c->bytes_acked + counted;
+    }
     c->snd_una = g->ack;
     ts_tlp_on_ack(c, g->ack);
     if (ts_seq_lt(c->snd_nxt, c->snd_una))
@@ -409,7 +416,10 @@ static int step_ack(ts_stack *s, ts_conn *c, const ts_seg *g)
     if (ts_seq_lt(g->ack, c->snd_una)) {
         /* RFC 5961 §5.2: too old is dropped with a challenge ACK; merely
          * old is ignored (the text may still be good) */
-        if (ts_seq_lt(g->ack, c->snd_una - c->max_window)) {
+        /* Linux: "do not accept ACK for bytes we never sent": the bound is
+         * min(max_window, bytes acked so far), not the window alone */
+        uint32_t bound = c->bytes_acked < c->max_window ? c->bytes_acked : c->max_window;
+        if (ts_seq_lt(g->ack, c->snd_una - bound)) {
             challenge_ack(s, c);
             return TS_DROP_BAD_ACK;
         }

@@ -115,6 +115,7 @@ struct ts_conn {
     uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
     uint32_t snd_sml;        /* end of the last small segment sent (Nagle, output.c) */
     uint32_t max_window;
+    uint32_t bytes_acked;    /* acked so far, saturating (RFC 5961 §5.2 bound) */
     uint16_t mss;            /* payload bytes per segment (options excluded) */
     uint16_t peer_mss;
     uint32_t cwnd, ssthresh; /* bytes */

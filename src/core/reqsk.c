@@ -273,6 +273,7 @@ int ts_req_process(ts_stack *s, ts_req *r, const ts_seg *g)
     case TS_RD_DUP_SYN:
         r->last_dup = s->now + 1;
         r->need_synack = 1;
+        TS_MIB_INC(s, TS_MIB_TCPSynRetrans); /* Linux tcp_rtx_synack counts it */
         r->t_synack = ts_time_add(s->now, req_timeout(s, r->num_timeout));
         ts_sync(s, &r->c);
         return TS_DROP_INVALID_STATE;

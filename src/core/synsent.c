@@ -80,6 +80,7 @@ static void establish(ts_stack *s, ts_conn *c, const ts_seg *g)
     c->rcv_nxt = g->seq + 1;
     ts_conn_rcv_win_init(s, c, ts_initial_window(s, (uint16_t)(s->cfg.mtu - 40)));
     c->snd_una = g->ack;
+    c->bytes_acked = 1; /* our SYN (Linux tcp_snd_una_update) */
     c->snd_wnd = g->win; /* never scaled in a SYN */
     c->snd_wl1 = g->seq;
     c->snd_wl2 = g->ack;
