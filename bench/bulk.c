@@ -17,18 +17,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ROUNDS 5
 #define TARGET_S 0.25 /* each run should take about this long */
 
-typedef struct cfg {
-    const char *name;
-    int from, to;   /* BN_TS / BN_LW; from = -1: the kernel */
-    uint64_t bytes; /* per run, after calibration */
-    double bps[ROUNDS];
-} cfg;
-
 /* One run: seconds, negative on failure. */
-static double run(const cfg *c, uint64_t bytes)
+static double run(const bn_conf *c, uint64_t bytes)
 {
     uint64_t t0;
     if (c->from < 0)
@@ -44,44 +36,32 @@ static double run(const cfg *c, uint64_t bytes)
 #endif
 }
 
-/* Picks bytes per run so that a run takes about TARGET_S. */
-static int calibrate(cfg *c)
+/* Bytes per run so that a run takes about TARGET_S, whole MiB. */
+static uint64_t size(const bn_conf *c, uint64_t probe, double s)
 {
-    const uint64_t probe = 8u << 20;
-    double s = run(c, probe);
-    double want;
-    if (s <= 0)
-        return -1;
-    want = (double)probe * TARGET_S / s;
+    double want = (double)probe * TARGET_S / s;
+    (void)c;
     if (want < (double)probe)
         want = (double)probe;
     if (want > (double)(1024u << 20)) /* lwpeer's limit per instant is ~7 GiB */
         want = (double)(1024u << 20);
-    c->bytes = ((uint64_t)want >> 20) << 20;
-    return 0;
-}
-
-static double median_bps(cfg *c)
-{
-    double v[ROUNDS];
-    memcpy(v, c->bps, sizeof v);
-    return bn_median(v, ROUNDS);
+    return ((uint64_t)want >> 20) << 20;
 }
 
 int main(void)
 {
-    cfg cs[] = {
-        { "tcpstate -> tcpstate (in-process)", BN_TS, BN_TS, 0, { 0 } },
-        { "lwIP -> tcpstate (in-process)", BN_LW, BN_TS, 0, { 0 } },
-        { "tcpstate -> lwIP (in-process)", BN_TS, BN_LW, 0, { 0 } },
-        { "lwIP -> lwIP (in-process)", BN_LW, BN_LW, 0, { 0 } },
-        { "kernel -> kernel (127.0.0.1)", -1, -1, 0, { 0 } },
+    bn_conf cs[] = {
+        { "tcpstate -> tcpstate (in-process)", BN_TS, BN_TS, 0, { 0 }, 0, 0 },
+        { "lwIP -> tcpstate (in-process)", BN_LW, BN_TS, 0, { 0 }, 0, 0 },
+        { "tcpstate -> lwIP (in-process)", BN_TS, BN_LW, 0, { 0 }, 0, 0 },
+        { "lwIP -> lwIP (in-process)", BN_LW, BN_LW, 0, { 0 }, 0, 0 },
+        { "kernel -> kernel (127.0.0.1)", -1, -1, 0, { 0 }, 0, 0 },
     };
     const int n = (int)(sizeof cs / sizeof cs[0]);
     double m[5];
-    int ok[5];
     setvbuf(stdout, NULL, _IOLBF, 0);
-    printf("== bulk transfer: one connection, one way (median of %d interleaved rounds)\n", ROUNDS);
+    printf("== bulk transfer: one connection, one way (median of %d interleaved rounds)\n",
+           BN_ROUNDS);
 #if TS_HAVE_LWIP
     if (bn_world() != 0) {
         printf("  skip: the in-process link could not start lwIP\n");
@@ -90,19 +70,12 @@ int main(void)
 #else
     printf("  skip in-process lines: lwIP (liblwip-dev) is not installed\n");
 #endif
-    for (int i = 0; i < n; i++)
-        ok[i] = calibrate(&cs[i]) == 0;
-    for (int r = 0; r < ROUNDS; r++)
-        for (int i = 0; i < n; i++) {
-            double s = ok[i] ? run(&cs[i], cs[i].bytes) : -1;
-            ok[i] = ok[i] && s > 0;
-            cs[i].bps[r] = s > 0 ? (double)cs[i].bytes / s : 0;
-        }
+    bn_compare(cs, n, run, 8u << 20, size);
     for (int i = 0; i < n; i++) {
-        m[i] = ok[i] ? median_bps(&cs[i]) : 0;
-        if (ok[i])
+        m[i] = cs[i].median;
+        if (cs[i].ok)
             printf("  %-34s %8.1f MB/s  (%llu MiB a run)\n", cs[i].name, m[i] / 1e6,
-                   (unsigned long long)(cs[i].bytes >> 20));
+                   (unsigned long long)(cs[i].amount >> 20));
         else
             printf("  %-34s failed or not available\n", cs[i].name);
     }

@@ -16,25 +16,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ROUNDS 5
 #define BATCH 1000
 #define TARGET_S 0.2
 
-typedef struct cfg {
-    const char *name;
-    int from, to; /* -1: the kernel */
-    int n;
-    double cps[ROUNDS];
-} cfg;
-
-static double run(const cfg *c, int n)
+static double run(const bn_conf *c, uint64_t n)
 {
     uint64_t t0;
     if (c->from < 0)
-        return bn_kernel_conns(n);
+        return bn_kernel_conns((int)n);
 #if TS_HAVE_LWIP
     t0 = bn_now_ns();
-    if (bn_conns(c->from, c->to, n, BATCH) != 0)
+    if (bn_conns(c->from, c->to, (int)n, BATCH) != 0)
         return -1;
     return (double)(bn_now_ns() - t0) / 1e9;
 #else
@@ -43,35 +35,32 @@ static double run(const cfg *c, int n)
 #endif
 }
 
-static int calibrate(cfg *c)
+/* Connections per run so that a run takes about TARGET_S, whole batches;
+ * the kernel stays far below the ephemeral port range. */
+static uint64_t size(const bn_conf *c, uint64_t probe, double s)
 {
-    const int probe = BATCH;
-    double s = run(c, probe), want;
-    if (s <= 0)
-        return -1;
-    want = probe * TARGET_S / s;
-    c->n = want < probe ? probe : want > 200000 ? 200000 : (int)want / BATCH * BATCH;
-    /* the kernel: stay far below the ephemeral port range */
-    if (c->from < 0 && c->n > 10000)
-        c->n = 10000;
-    return 0;
+    double want = (double)probe * TARGET_S / s;
+    uint64_t n = want < (double)probe ? probe : want > 200000 ? 200000
+                                                           : (uint64_t)want / BATCH * BATCH;
+    if (c->from < 0 && n > 10000)
+        n = 10000;
+    return n;
 }
 
 int main(void)
 {
-    cfg cs[] = {
-        { "tcpstate -> tcpstate (in-process)", BN_TS, BN_TS, 0, { 0 } },
-        { "lwIP -> tcpstate (in-process)", BN_LW, BN_TS, 0, { 0 } },
-        { "tcpstate -> lwIP (in-process)", BN_TS, BN_LW, 0, { 0 } },
-        { "lwIP -> lwIP (in-process)", BN_LW, BN_LW, 0, { 0 } },
-        { "kernel -> kernel (127.0.0.1)", -1, -1, 0, { 0 } },
+    bn_conf cs[] = {
+        { "tcpstate -> tcpstate (in-process)", BN_TS, BN_TS, 0, { 0 }, 0, 0 },
+        { "lwIP -> tcpstate (in-process)", BN_LW, BN_TS, 0, { 0 }, 0, 0 },
+        { "tcpstate -> lwIP (in-process)", BN_TS, BN_LW, 0, { 0 }, 0, 0 },
+        { "lwIP -> lwIP (in-process)", BN_LW, BN_LW, 0, { 0 }, 0, 0 },
+        { "kernel -> kernel (127.0.0.1)", -1, -1, 0, { 0 }, 0, 0 },
     };
     const int n = (int)(sizeof cs / sizeof cs[0]);
     double m[5];
-    int ok[5];
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("== connection lifecycle: connect, accept, close both, TIME_WAIT over "
-           "(median of %d interleaved rounds)\n", ROUNDS);
+           "(median of %d interleaved rounds)\n", BN_ROUNDS);
 #if TS_HAVE_LWIP
     if (bn_world() != 0) {
         printf("  skip: the in-process link could not start lwIP\n");
@@ -80,19 +69,12 @@ int main(void)
 #else
     printf("  skip in-process lines: lwIP (liblwip-dev) is not installed\n");
 #endif
-    for (int i = 0; i < n; i++)
-        ok[i] = calibrate(&cs[i]) == 0;
-    for (int r = 0; r < ROUNDS; r++)
-        for (int i = 0; i < n; i++) {
-            double s = ok[i] ? run(&cs[i], cs[i].n) : -1;
-            ok[i] = ok[i] && s > 0;
-            cs[i].cps[r] = s > 0 ? cs[i].n / s : 0;
-        }
+    bn_compare(cs, n, run, BATCH, size);
     for (int i = 0; i < n; i++) {
-        m[i] = ok[i] ? bn_median(cs[i].cps, ROUNDS) : 0;
-        if (ok[i])
-            printf("  %-34s %9.0f conn/s  %6.2f us/conn  (%d a run)\n", cs[i].name, m[i],
-                   1e6 / m[i], cs[i].n);
+        m[i] = cs[i].median;
+        if (cs[i].ok)
+            printf("  %-34s %9.0f conn/s  %6.2f us/conn  (%llu a run)\n", cs[i].name, m[i],
+                   1e6 / m[i], (unsigned long long)cs[i].amount);
         else
             printf("  %-34s failed or not available\n", cs[i].name);
     }

@@ -41,6 +41,27 @@ double bn_median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+void bn_compare(bn_conf *cs, int n, bn_run_fn run, uint64_t probe, bn_size_fn size)
+{
+    for (int i = 0; i < n; i++) {
+        double s = run(&cs[i], probe);
+        cs[i].ok = s > 0;
+        if (cs[i].ok)
+            cs[i].amount = size(&cs[i], probe, s);
+    }
+    for (int r = 0; r < BN_ROUNDS; r++)
+        for (int i = 0; i < n; i++) {
+            double s = cs[i].ok ? run(&cs[i], cs[i].amount) : -1;
+            cs[i].ok = cs[i].ok && s > 0;
+            cs[i].rate[r] = s > 0 ? (double)cs[i].amount / s : 0;
+        }
+    for (int i = 0; i < n; i++) {
+        double v[BN_ROUNDS];
+        memcpy(v, cs[i].rate, sizeof v);
+        cs[i].median = cs[i].ok ? bn_median(v, BN_ROUNDS) : 0;
+    }
+}
+
 void bn_ratio(const char *label, double a, double b, const char *what)
 {
     if (a <= 0 || b <= 0)

@@ -25,6 +25,32 @@ double bn_median(double *v, int n);
 /* "  label  a/b 1.23x" with the reading of the ratio. */
 void bn_ratio(const char *label, double a, double b, const char *what);
 
+/* ------------------------------------------ interleaved comparisons */
+
+#define BN_ROUNDS 5
+
+/* One configuration of a comparison: who sends (from) to whom (to), BN_TS
+ * or BN_LW in process, -1 for the kernel; `amount` per run (bytes,
+ * connections) once sized; the rate of each round and their median. */
+typedef struct bn_conf {
+    const char *name;
+    int from, to;
+    uint64_t amount;
+    double rate[BN_ROUNDS];
+    double median;
+    int ok;
+} bn_conf;
+
+/* One run of `amount`: seconds, negative on failure. */
+typedef double (*bn_run_fn)(const bn_conf *c, uint64_t amount);
+/* The amount a run should have, given that `probe` took `seconds`. */
+typedef uint64_t (*bn_size_fn)(const bn_conf *c, uint64_t probe, double seconds);
+
+/* Sizes every configuration with one probe run, then runs BN_ROUNDS
+ * rounds, configurations interleaved (A, B, ..., A, B, ...), and sets each
+ * rate (amount per second) and median; a failed run marks it not ok. */
+void bn_compare(bn_conf *cs, int n, bn_run_fn run, uint64_t probe, bn_size_fn size);
+
 /* ------------------------------------------- the Linux kernel, loopback */
 
 /* The MTU of lo in this network namespace, 0 if unknown. */
